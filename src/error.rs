@@ -1,0 +1,10 @@
+//! The crate's error type: one variant per module, each wrapping that
+//! module's own error enum.
+
+/// Any error from layerkit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Dockerfile(#[from] crate::dockerfile::ParseError),
+}

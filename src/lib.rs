@@ -1,0 +1,20 @@
+//! layerkit: Docker/OCI image management that runs where images travel —
+//! in a web page (wasm), at the edge (a registry mirror on a Workers
+//! runtime) and on a build machine (a daemonless CLI).
+//!
+//! The library is pure: text comes in as `&str`, bytes as readers, and
+//! nothing here touches the filesystem or the network. Hosts (the `layerkit`
+//! CLI, the npm package, the edge worker) supply those.
+//!
+//! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
+//!   typed instructions, stages and variable expansion.
+
+pub mod dockerfile;
+pub mod error;
+pub mod span;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::Error;
+pub use span::{Pos, Span};
