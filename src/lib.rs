@@ -8,9 +8,12 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`oci`]: digests, media types, manifests, indexes, image configs and
+//!   references.
 
 pub mod dockerfile;
 pub mod error;
+pub mod oci;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
