@@ -1,0 +1,174 @@
+//! Shared helpers for integration tests: real peers started on demand.
+//!
+//! Use from a test file with `mod support;`. Every server binds 127.0.0.1
+//! or a unix socket in a private directory, and dies with the test process.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the project.
+pub fn shared() -> PathBuf {
+    root().join("../shared")
+}
+
+/// A fresh directory under target/ for one test's files, removed first if
+/// an earlier run left it.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = root()
+        .join("target/test-scratch")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a scratch directory");
+    dir
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding 127.0.0.1:0")
+}
+
+/// Makes a child die when the test process dies (however it dies).
+pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
+    unsafe {
+        cmd.pre_exec(|| {
+            // PR_SET_PDEATHSIG = 1
+            if libc::prctl(1, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Runs a command, returning its output; panics with its stderr if it
+/// could not start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"))
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The `layerkit` binary built for this test run.
+pub fn layerkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_layerkit"))
+}
+
+/// Waits until `ready` says yes, up to `limit`.
+pub fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private Docker engine (Debian's dockerd 20.10): vfs storage, no
+/// networking setup, its own data-root and socket. Started once per test
+/// process, on first use; it exits when the test process does.
+pub struct Docker {
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Docker {
+    pub fn shared() -> &'static Docker {
+        static DOCKER: OnceLock<Docker> = OnceLock::new();
+        DOCKER.get_or_init(Docker::start)
+    }
+
+    fn start() -> Docker {
+        // Short paths: unix socket paths are limited to 108 bytes.
+        let base = PathBuf::from("/tmp/layerkit-dockerd");
+        std::fs::create_dir_all(&base).unwrap();
+        // Leftovers of earlier runs whose process is gone.
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for e in entries.flatten() {
+                let pid = e.file_name().to_string_lossy().parse::<u32>().unwrap_or(0);
+                if pid != 0 && !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("docker.sock");
+        let config = serde_json::json!({
+            "storage-driver": "vfs",
+            "bridge": "none",
+            "iptables": false,
+            "ip6tables": false,
+            "ip-forward": false,
+            "ip-masq": false,
+            "data-root": dir.join("data"),
+            "exec-root": dir.join("exec"),
+            "pidfile": dir.join("docker.pid"),
+            "hosts": [format!("unix://{}", socket.display())],
+        });
+        std::fs::write(dir.join("daemon.json"), config.to_string()).unwrap();
+        let log = std::fs::File::create(dir.join("dockerd.log")).unwrap();
+        let mut cmd = Command::new("dockerd");
+        cmd.arg("--config-file")
+            .arg(dir.join("daemon.json"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        die_with_parent(&mut cmd);
+        cmd.spawn()
+            .expect("starting dockerd (is docker.io installed? run .ci/setup)");
+        let d = Docker { dir, socket };
+        wait_for("dockerd", Duration::from_secs(60), || {
+            d.socket.exists()
+                && d.command()
+                    .arg("version")
+                    .output()
+                    .map(|o| o.status.success())
+                    .unwrap_or(false)
+        });
+        d
+    }
+
+    /// A `docker` client command talking to this engine.
+    pub fn command(&self) -> Command {
+        let client = if Path::new("/usr/bin/docker").exists() {
+            "/usr/bin/docker"
+        } else {
+            "docker"
+        };
+        let mut c = Command::new(client);
+        c.env("DOCKER_HOST", format!("unix://{}", self.socket.display()))
+            .env("DOCKER_CONFIG", self.dir.join("client"));
+        c
+    }
+
+    /// Runs `docker ARGS`, which must succeed; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        run_ok(self.command().args(args))
+    }
+}
