@@ -14,7 +14,7 @@ pub mod error;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::Error;
 pub use span::{Pos, Span};
