@@ -17,7 +17,7 @@ pub mod oci;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::Error;
 pub use span::{Pos, Span};
