@@ -8,9 +8,11 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 
 pub mod dockerfile;
 pub mod error;
+pub mod lint;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
