@@ -11,8 +11,9 @@ pub static RULE: Rule = Rule {
     enabled: true,
     summary: "Multiple consecutive `RUN` instructions. Consider consolidation.",
     description: "Each `RUN` makes a layer. Short commands in a row are better joined with \
-`&&`. Not reported when either `RUN` is already a chain of more than two commands (the \
-split looks deliberate) or when their `--mount`/`--network`/`--security` flags differ.",
+`&&`. Not reported when either `RUN` already runs more than one command (the split \
+looks deliberate, as hadolint judges it) or when their `--mount`/`--network`/`--security` \
+flags differ.",
     bad: "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n",
     good: "FROM debian:12\nRUN apt-get update && apt-get install -y curl\n",
     fixable: false,
@@ -166,7 +167,7 @@ fn check(cx: &Context, out: &mut Report) {
         if let Some((p, pn)) = prev {
             let same_flags =
                 p.mounts == run.mounts && p.network == run.network && p.security == run.security;
-            if same_flags && n <= 2 && pn <= 2 {
+            if same_flags && n <= 1 && pn <= 1 {
                 out.add(item.keyword_span(), RULE.summary);
             }
         }
@@ -191,13 +192,14 @@ mod tests {
 
     #[test]
     fn catches_short_consecutive_runs() {
-        let f = catches(&RULE, "FROM a:1\nRUN a\n# note\nRUN b && c\n");
+        let f = catches(&RULE, "FROM a:1\nRUN a\n# note\nRUN X=$(b)\n");
         assert_eq!(f[0].span.start.line, 4);
     }
 
     #[test]
     fn passes_long_chains_other_flags_or_separated() {
-        passes(&RULE, "FROM a:1\nRUN a && b && c\nRUN d\n");
+        passes(&RULE, "FROM a:1\nRUN a && b\nRUN d\n");
+        passes(&RULE, "FROM a:1\nRUN a\nRUN echo $(b)\n");
         passes(&RULE, "FROM a:1\nRUN a\nWORKDIR /x\nRUN b\n");
         passes(
             &RULE,
