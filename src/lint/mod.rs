@@ -80,6 +80,7 @@
 pub mod config;
 mod context;
 mod dockerignore;
+pub mod format;
 pub mod image;
 pub mod rules;
 #[doc(hidden)]
