@@ -21,9 +21,9 @@ use crate::{input, Outcome};
 ///
 /// Settings come from `--config FILE`, else `.hadolint.yaml` (or `.yml`)
 /// or `layerkit.toml` (its `[lint]` table) in the current directory, else
-/// `~/.config/hadolint.yaml`; flags add to them. Inline, `# hadolint
-/// ignore=DL3008` skips a rule for the next instruction and `# check=skip=
-/// FromAsCasing` (first lines) skips BuildKit checks.
+/// `~/.config/hadolint.yaml`; flags add to them. Inline,
+/// `# hadolint ignore=DL3008` skips a rule for the next instruction and
+/// `# check=skip=FromAsCasing` (first lines) skips BuildKit checks.
 ///
 /// Exit status: 1 when a finding is at or above the failure threshold
 /// (default `info`), unless --no-fail, and on errors (an unreadable file,

@@ -26,7 +26,6 @@ enum Command {
     /// Work with Dockerfiles: parse them exactly as BuildKit does.
     #[command(subcommand)]
     Dockerfile(dockerfile::Command),
-    /// Check Dockerfiles: hadolint's rules and BuildKit's build checks, with fixes.
     Lint(Box<lint::LintArgs>),
 }
 
