@@ -564,6 +564,16 @@ mod tests {
     }
 
     #[test]
+    fn fix_edits_serialize_flat() {
+        let f = lint_source("FROM a:1 as b\n", &Config::default());
+        let v = serde_json::to_value(&f[0]).unwrap();
+        let e = &v["fix"]["edits"][0];
+        assert_eq!((e["line"].as_u64(), e["column"].as_u64()), (Some(1), Some(10)));
+        assert_eq!((e["start"].as_u64(), e["end"].as_u64()), (Some(9), Some(11)));
+        assert_eq!(e["text"], "AS");
+    }
+
+    #[test]
     fn json_shape() {
         let f = lint_source("FROM debian\n", &Config::default());
         let v = serde_json::to_value(&f[0]).unwrap();
