@@ -116,7 +116,11 @@ pub fn lint(
     };
     let dockerignore = match value.as_object_mut().and_then(|m| m.remove("dockerignore")) {
         Some(serde_json::Value::String(s)) => Some(s),
-        Some(_) => return Err(JsError::new("config: `dockerignore`: expected the text of a .dockerignore")),
+        Some(_) => {
+            return Err(JsError::new(
+                "config: `dockerignore`: expected the text of a .dockerignore",
+            ))
+        }
         None => None,
     };
     let config = Config::from_value(&value, "config").map_err(|e| JsError::new(&e.to_string()))?;

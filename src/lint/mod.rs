@@ -568,8 +568,14 @@ mod tests {
         let f = lint_source("FROM a:1 as b\n", &Config::default());
         let v = serde_json::to_value(&f[0]).unwrap();
         let e = &v["fix"]["edits"][0];
-        assert_eq!((e["line"].as_u64(), e["column"].as_u64()), (Some(1), Some(10)));
-        assert_eq!((e["start"].as_u64(), e["end"].as_u64()), (Some(9), Some(11)));
+        assert_eq!(
+            (e["line"].as_u64(), e["column"].as_u64()),
+            (Some(1), Some(10))
+        );
+        assert_eq!(
+            (e["start"].as_u64(), e["end"].as_u64()),
+            (Some(9), Some(11))
+        );
         assert_eq!(e["text"], "AS");
     }
 
