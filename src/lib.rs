@@ -10,9 +10,11 @@
 //!   typed instructions, stages and variable expansion.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
+//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 
 pub mod dockerfile;
 pub mod error;
+pub mod lint;
 pub mod oci;
 pub mod span;
 
