@@ -8,11 +8,14 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`image`]: read docker-archives, oci-archives and OCI layouts in one
+//!   streaming pass; inspect, history, file trees and wasted space.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
 
 pub mod dockerfile;
 pub mod error;
+pub mod image;
 pub mod oci;
 pub mod span;
 
