@@ -31,6 +31,7 @@ pub use archive::{read, read_layout, Archive, BlobSource, Collector, Progress, R
 pub use assemble::{Image, ImageSummary, Layer, Selector};
 pub use layer::{Blob, BlobContent, Capture, LayerInfo};
 pub use tar::EntryKind;
+pub use Limits as ReadLimits;
 
 use crate::oci::{ConfigError, Digest, ManifestError};
 
