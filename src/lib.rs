@@ -8,12 +8,15 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`image`]: read docker-archives, oci-archives and OCI layouts in one
+//!   streaming pass; inspect, history, file trees and wasted space.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
 //! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 
 pub mod dockerfile;
 pub mod error;
+pub mod image;
 pub mod lint;
 pub mod oci;
 pub mod span;
