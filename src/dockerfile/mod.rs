@@ -288,4 +288,28 @@ mod tests {
         assert!(e.message.contains("unterminated heredoc"), "{e}");
         assert_eq!(e.span.start.line, 2);
     }
+
+    #[test]
+    fn onbuild_trigger_spans_its_heredoc() {
+        let df = parse("FROM a\nONBUILD  COPY <<EOF /x\nbody\nEOF\n");
+        let node = &df.nodes[1];
+        let sub = node.sub.as_deref().unwrap();
+        assert_eq!((node.start_line, node.end_line), (2, 4));
+        assert_eq!((sub.start_line, sub.end_line), (2, 4));
+        assert_eq!(sub.span, Span::new(Pos::new(2, 10), Pos::new(4, 4)));
+    }
+
+    #[test]
+    fn heredoc_opened_on_the_last_line_has_an_empty_span() {
+        for src in ["FROM a\nRUN <<EOF", "FROM a\nRUN <<EOF\n"] {
+            let df = parse(src);
+            let h = &df.nodes[1].heredocs[0];
+            assert_eq!(
+                h.span,
+                Span::new(Pos::new(2, 10), Pos::new(2, 10)),
+                "{src:?}"
+            );
+            assert!(df.first_error().unwrap().message.contains("unterminated"));
+        }
+    }
 }

@@ -277,9 +277,11 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                     for mut h in found {
                         let body_start = last_line + 1;
                         let mut terminated = false;
+                        let mut read_any = false;
                         let mut content = String::new();
                         for l in lines.by_ref() {
                             last_line = l.number;
+                            read_any = true;
                             let candidate = if h.chomp {
                                 l.text.trim_start_matches('\t')
                             } else {
@@ -292,10 +294,15 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                             content.push_str(l.raw);
                         }
                         h.content = content;
-                        h.span = Span::new(
-                            Pos::new(body_start, 1),
-                            Pos::new(last_line, line_len(last_line) + 1),
-                        );
+                        let end = Pos::new(last_line, line_len(last_line) + 1);
+                        // At the end of the file there is no body line: the
+                        // span is empty, after the instruction.
+                        let start = if read_any {
+                            Pos::new(body_start, 1)
+                        } else {
+                            end
+                        };
+                        h.span = Span::new(start, end);
                         node.heredocs.push(h);
                         if !terminated {
                             diags.push(Diagnostic::error(
@@ -311,6 +318,11 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                     span.end = Pos::new(last_line, line_len(last_line) + 1);
                     node.span = span;
                     node.end_line = last_line;
+                    // ONBUILD's trigger owns the bodies too.
+                    if let Some(sub) = node.sub.as_deref_mut() {
+                        sub.span.end = span.end;
+                        sub.end_line = last_line;
+                    }
                 }
                 Err(message) => {
                     diags.push(Diagnostic::error(span, message));
