@@ -24,7 +24,8 @@ use super::{Diagnostic, Dockerfile, Severity};
 use crate::span::{Pos, Span};
 
 /// BuildKit reads lines with Go's `bufio.Scanner`, which refuses a line
-/// longer than this.
+/// longer than this many bytes (counting a `\r` before the `\n`, and a
+/// byte-order mark) and stops reading there.
 pub const MAX_LINE: usize = 65_535;
 
 /// One physical line: text without its line ending, and the line ending.
@@ -59,6 +60,22 @@ impl<'a> Iterator for Lines<'a> {
             number: self.number,
             raw,
             text: raw.trim_end_matches(['\r', '\n']),
+        })
+    }
+}
+
+impl Line<'_> {
+    /// The error for a line too long for BuildKit's line reader.
+    fn too_long(&self) -> Option<Diagnostic> {
+        let len = self.raw.strip_suffix('\n').unwrap_or(self.raw).len();
+        (len > MAX_LINE).then(|| {
+            Diagnostic::error(
+                Span::new(Pos::new(self.number, 1), Pos::new(self.number, 1)),
+                format!(
+                    "dockerfile line greater than max allowed size of {MAX_LINE}: line {} has {len} bytes",
+                    self.number
+                ),
+            )
         })
     }
 }
@@ -195,16 +212,18 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
     .peekable();
     let index = LineIndex::new(src);
 
+    // Set at a line too long for BuildKit, which stops reading there.
+    let mut stop = false;
     while let Some(first) = lines.next() {
+        if stop {
+            break;
+        }
         let mut text = first.text;
         if first.number == 1 {
             text = text.strip_prefix('\u{feff}').unwrap_or(text);
         }
-        if text.len() > MAX_LINE {
-            diags.push(Diagnostic::error(
-                Span::new(Pos::new(first.number, 1), Pos::new(first.number, 1)),
-                format!("dockerfile line greater than max allowed size of {MAX_LINE}"),
-            ));
+        if let Some(d) = first.too_long() {
+            diags.push(d);
             break;
         }
         let stripped = text.trim_start();
@@ -227,11 +246,9 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         while !end_of_line {
             let Some(next) = lines.next() else { break };
             last_line = next.number;
-            if next.text.len() > MAX_LINE {
-                diags.push(Diagnostic::error(
-                    Span::new(Pos::new(next.number, 1), Pos::new(next.number, 1)),
-                    format!("dockerfile line greater than max allowed size of {MAX_LINE}"),
-                ));
+            if let Some(d) = next.too_long() {
+                diags.push(d);
+                stop = true;
                 break;
             }
             if is_comment(next.text) {
@@ -282,6 +299,11 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                         for l in lines.by_ref() {
                             last_line = l.number;
                             read_any = true;
+                            if let Some(d) = l.too_long() {
+                                diags.push(d);
+                                stop = true;
+                                break;
+                            }
                             let candidate = if h.chomp {
                                 l.text.trim_start_matches('\t')
                             } else {
@@ -304,7 +326,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                         };
                         h.span = Span::new(start, end);
                         node.heredocs.push(h);
-                        if !terminated {
+                        if !terminated && !stop {
                             diags.push(Diagnostic::error(
                                 Span::new(span.start, Pos::new(last_line, line_len(last_line) + 1)),
                                 format!(
@@ -312,6 +334,8 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                                     node.heredocs.last().map(|h| h.name.as_str()).unwrap_or("")
                                 ),
                             ));
+                        }
+                        if !terminated {
                             break;
                         }
                     }
@@ -480,6 +504,48 @@ pub fn keyword_of(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The limits as BuildKit's line reader has them (each case checked
+    /// against BuildKit's parser): bytes before the `\n`, a `\r` and a BOM
+    /// included, heredoc bodies too.
+    #[test]
+    fn line_length_limit_counts_bytes_as_buildkit_does() {
+        let x = |n: usize| "x".repeat(n);
+        let first_error_line = |src: &str| parse(src).first_error().map(|d| d.span.start.line);
+        let cases: &[(String, Option<u32>)] = &[
+            (format!("FROM a\nRUN {}\n", x(MAX_LINE - 4)), None),
+            (format!("FROM a\nRUN {}\n", x(MAX_LINE - 3)), Some(2)),
+            (format!("FROM a\r\nRUN {}\r\n", x(MAX_LINE - 5)), None),
+            (format!("FROM a\r\nRUN {}\r\n", x(MAX_LINE - 4)), Some(2)),
+            (format!("FROM a\nRUN {}", x(MAX_LINE - 4)), None),
+            (format!("FROM a\nRUN {}", x(MAX_LINE - 3)), Some(2)),
+            (format!("\u{feff}FROM {}\n", x(MAX_LINE - 8)), None),
+            (format!("\u{feff}FROM {}\n", x(MAX_LINE - 7)), Some(1)),
+            (format!("FROM a\nRUN <<EOF\n{}\nEOF\n", x(MAX_LINE)), None),
+            (
+                format!("FROM a\nRUN <<EOF\n{}\nEOF\n", x(MAX_LINE + 1)),
+                Some(3),
+            ),
+            (
+                format!("FROM a\nRUN a \\\n{}\nRUN b\n", x(MAX_LINE + 1)),
+                Some(3),
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(first_error_line(src), *want, "{:?}…", &src[..12]);
+        }
+        // Reading stops at the long line: nothing after it is parsed, and
+        // an open heredoc is not reported as unterminated.
+        let df = parse(&format!(
+            "FROM a\nRUN <<EOF\n{}\nEOF\nRUN b\n",
+            x(MAX_LINE + 1)
+        ));
+        assert_eq!(df.nodes.len(), 2);
+        assert_eq!(df.diagnostics.len(), 1, "{:?}", df.diagnostics);
+        assert!(df.diagnostics[0]
+            .message
+            .contains("greater than max allowed size"));
+    }
 
     #[test]
     fn directive_values() {
