@@ -252,9 +252,19 @@ mod tests {
 
     #[test]
     fn empty_and_comment_only_files_fail() {
-        for src in ["", "\n\n", "# just a comment\n", "# escape=`\n"] {
+        // The error is on the last line read, as BuildKit reports it.
+        for (src, line) in [
+            ("", 1),
+            ("\n\n", 2),
+            ("# just a comment\n", 1),
+            ("# escape=`\n", 1),
+            ("# a\n\n# b", 3),
+            ("# a\r\n# b\r\n", 2),
+        ] {
             let df = parse(src);
-            assert!(!df.is_ok(), "{src:?}");
+            let e = df.first_error().expect(src);
+            assert_eq!(e.message, "file with no instructions", "{src:?}");
+            assert_eq!(e.span.start.line, line, "{src:?}");
         }
         // A lone continuation is an instruction with an empty keyword to
         // BuildKit's parser (its instruction checker then refuses it).

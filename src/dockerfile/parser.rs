@@ -358,7 +358,9 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
     }
 
     if nodes.is_empty() && !diags.iter().any(|d| d.severity == Severity::Error) {
-        let last = index.line_count().max(1);
+        // BuildKit names the last line it read (a final newline starts no
+        // line).
+        let last = (src.split_inclusive('\n').count() as u32).max(1);
         diags.push(Diagnostic::error(
             Span::new(Pos::new(last, 1), Pos::new(last, 1)),
             "file with no instructions".to_string(),
