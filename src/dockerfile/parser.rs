@@ -38,30 +38,48 @@ struct Line<'a> {
     text: &'a str,
 }
 
+/// The lines of a text, from its [`LineIndex`] (so the text is searched
+/// for line ends once).
 struct Lines<'a> {
     src: &'a str,
-    pos: usize,
-    number: u32,
+    starts: &'a [usize],
+    /// Index in `starts` of the next line.
+    next: usize,
 }
 
 impl<'a> Iterator for Lines<'a> {
     type Item = Line<'a>;
 
     fn next(&mut self) -> Option<Line<'a>> {
-        if self.pos >= self.src.len() {
+        let start = *self.starts.get(self.next)?;
+        if start >= self.src.len() {
             return None;
         }
-        let rest = &self.src[self.pos..];
-        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let raw = &rest[..end];
-        self.pos += end;
-        self.number += 1;
+        let end = self
+            .starts
+            .get(self.next + 1)
+            .copied()
+            .unwrap_or(self.src.len());
+        self.next += 1;
+        let raw = &self.src[start..end];
         Some(Line {
-            number: self.number,
+            number: self.next as u32,
             raw,
-            text: raw.trim_end_matches(['\r', '\n']),
+            text: trim_line_end(raw),
         })
     }
+}
+
+/// `raw` without its trailing `\r` and `\n` characters (Go's
+/// `bytes.TrimRight(line, "\r\n")`).
+fn trim_line_end(raw: &str) -> &str {
+    let b = raw.as_bytes();
+    let mut end = b.len();
+    while end > 0 && matches!(b[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    // Both are ASCII, so `end` is a character boundary.
+    &raw[..end]
 }
 
 impl Line<'_> {
@@ -81,7 +99,21 @@ impl Line<'_> {
 }
 
 fn is_comment(line: &str) -> bool {
-    line.trim_start().starts_with('#')
+    trim_start_space(line).starts_with('#')
+}
+
+/// `s` without leading white space (Go's `unicode.IsSpace`, the same set
+/// as [`char::is_whitespace`]), quick for the usual ASCII indentation.
+fn trim_start_space(s: &str) -> &str {
+    let ascii = s
+        .bytes()
+        .take_while(|b| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '))
+        .count();
+    let rest = &s[ascii..];
+    match rest.bytes().next() {
+        Some(b) if b >= 0x80 => rest.trim_start(),
+        _ => rest,
+    }
 }
 
 /// The parser-directive reader: active until the first line that is not a
@@ -204,13 +236,12 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         found: Vec::new(),
     };
     let mut nodes = Vec::new();
+    let index = LineIndex::new(src);
     let mut lines = Lines {
         src,
-        pos: 0,
-        number: 0,
-    }
-    .peekable();
-    let index = LineIndex::new(src);
+        starts: index.starts(),
+        next: 0,
+    };
 
     // Set at a line too long for BuildKit, which stops reading there.
     let mut stop = false;
@@ -226,7 +257,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
             diags.push(d);
             break;
         }
-        let stripped = text.trim_start();
+        let stripped = trim_start_space(text);
         let lead = text.len() - stripped.len() + (first.text.len() - text.len());
         directives.read(stripped, first.number, &mut diags);
         let content = if is_comment(stripped) { "" } else { stripped };
@@ -254,7 +285,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
             if is_comment(next.text) {
                 continue;
             }
-            if next.text.trim_start().is_empty() {
+            if trim_start_space(next.text).is_empty() {
                 empty_continuation = true;
                 continue;
             }
@@ -286,8 +317,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         let mut node = build_node(parts, joined, map, span, start_line, last_line, &index, src);
 
         let trigger = node.sub.as_deref().unwrap_or(&node);
-        let heredoc_capable =
-            matches!(trigger.lower().as_str(), "add" | "copy" | "run") && !trigger.json;
+        let heredoc_capable = trigger.is_one_of(&["add", "copy", "run"]) && !trigger.json;
         if heredoc_capable && node.original.contains("<<") {
             match heredocs_in_line(&node.original) {
                 Ok(found) => {
@@ -570,6 +600,20 @@ mod tests {
         assert_eq!(trim_continuation("a\\\\", '\\'), ("a\\\\", true));
         assert_eq!(trim_continuation("a`", '`'), ("a", false));
         assert_eq!(trim_continuation("a\\", '`'), ("a\\", true));
+    }
+
+    #[test]
+    fn leading_space_is_unicode_white_space() {
+        for s in [
+            "",
+            "a",
+            "  \t\u{b}\u{c}\r x ",
+            "\u{a0}\u{3000} x",
+            " \u{85}\u{2028}é",
+            "é ",
+        ] {
+            assert_eq!(trim_start_space(s), s.trim_start(), "{s:?}");
+        }
     }
 
     #[test]
