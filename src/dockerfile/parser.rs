@@ -318,7 +318,8 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
 
         let trigger = node.sub.as_deref().unwrap_or(&node);
         let heredoc_capable = trigger.is_one_of(&["add", "copy", "run"]) && !trigger.json;
-        if heredoc_capable && node.original.contains("<<") {
+        // A byte scan: `str::contains` sets up a two-way searcher per line.
+        if heredoc_capable && node.original.as_bytes().windows(2).any(|w| w == b"<<") {
             match heredocs_in_line(&node.original) {
                 Ok(found) => {
                     for mut h in found {
