@@ -318,8 +318,7 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
 
         let trigger = node.sub.as_deref().unwrap_or(&node);
         let heredoc_capable = trigger.is_one_of(&["add", "copy", "run"]) && !trigger.json;
-        // A byte scan: `str::contains` sets up a two-way searcher per line.
-        if heredoc_capable && node.original.as_bytes().windows(2).any(|w| w == b"<<") {
+        if heredoc_capable && has_double_lt(&node.original) {
             match heredocs_in_line(&node.original) {
                 Ok(found) => {
                     for mut h in found {
@@ -449,6 +448,14 @@ fn build_node(
         end_line,
         map,
     }
+}
+
+/// Whether `s` holds `<<`. Cheaper than `str::contains`, which sets up a
+/// two-way searcher for every line: most lines have no `<` at all, and
+/// finding one byte is a fast scan.
+fn has_double_lt(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.contains(&b'<') && b.windows(2).any(|w| w == b"<<")
 }
 
 /// The heredocs an instruction line opens, in order.
