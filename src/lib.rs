@@ -11,6 +11,7 @@
 
 pub mod dockerfile;
 pub mod error;
+pub mod lint;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]

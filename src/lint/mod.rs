@@ -1,0 +1,3 @@
+//! Dockerfile linting (the framework lands from the `lint` branch).
+
+pub mod shell;
