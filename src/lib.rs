@@ -8,6 +8,7 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 
 pub mod dockerfile;
 pub mod error;
