@@ -40,19 +40,24 @@ pub fn parse(src: &str) -> Script {
 /// What to parse besides the script itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
-    /// Also parse the literal script given to `sh -c` / `bash -c` (and the
-    /// other POSIX shells), adding its commands with
-    /// [`SimpleCommand::in_shell_c`] set.
+    /// Also parse the scripts given to nested shells — the literal script
+    /// of `sh -c '…'` / `bash -c "…"` and the here-document fed to `bash
+    /// <<EOF` (any POSIX shell) — adding their commands with
+    /// [`SimpleCommand::in_shell_c`] set. Their pipes are not recorded in
+    /// [`Script::pipes`]: they run in a shell of their own, where the outer
+    /// shell's options do not apply.
     pub shell_c: bool,
 }
 
 /// Parses a script with options. Never fails; see [`Script::issues`].
 pub fn parse_with(src: &str, opts: Options) -> Script {
     let mut p = Parser::new(src, 0, Arena::default(), opts, 0);
-    let body = p.parse_list(Ctx::Top);
+    let mut body = p.parse_list(Ctx::Top);
     p.finish_heredocs();
     let mut arena = p.arena;
-    let mut body = body;
+    if opts.shell_c {
+        arena = parse_stdin_scripts(arena, opts);
+    }
     // Scripts parsed from a copy (`sh -c '…'`, escaped backticks) have
     // approximate spans: keep every span inside the text and on character
     // boundaries.
@@ -459,34 +464,67 @@ impl SimpleCommand {
     /// For `sh -c 'script'` (also `bash`, `dash`, `ash`, `zsh`, `ksh`, with
     /// option clusters such as `-ec`): the script word.
     pub fn shell_c_script(&self) -> Option<&Word> {
+        match self.shell_input()? {
+            ShellInput::Inline(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// For a POSIX shell run without `-c` and without a script file
+    /// (`bash`, `sh -eux`, `sh -s`): it reads its script from stdin.
+    pub fn reads_script_from_stdin(&self) -> bool {
+        matches!(self.shell_input(), Some(ShellInput::Stdin))
+    }
+
+    fn shell_input(&self) -> Option<ShellInput<'_>> {
         let cmd = self.effective()?;
         let name = cmd.name()?;
-        if !matches!(
-            basename(&name),
-            "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh"
-        ) {
+        if !is_posix_shell(basename(&name)) {
             return None;
         }
         let mut words = cmd.args().iter();
         while let Some(w) = words.next() {
-            let v = w.literal()?;
+            let Some(v) = w.literal() else {
+                return Some(ShellInput::File);
+            };
             if v == "-o" || v == "+o" {
                 words.next();
                 continue;
             }
+            if v == "-s" {
+                return Some(ShellInput::Stdin);
+            }
             if let Some(opts) = v.strip_prefix('-').filter(|o| !o.starts_with('-')) {
                 if opts.contains('c') {
-                    return words.next();
+                    return words.next().map(ShellInput::Inline);
                 }
                 continue;
             }
             if v.starts_with('+') || v.starts_with("--") {
                 continue;
             }
-            return None;
+            return Some(ShellInput::File);
         }
-        None
+        Some(ShellInput::Stdin)
     }
+}
+
+/// Where a shell command's script comes from.
+enum ShellInput<'a> {
+    /// `-c 'script'`
+    Inline(&'a Word),
+    /// Standard input.
+    Stdin,
+    /// A script file (or something not literal).
+    File,
+}
+
+/// Whether `name` (a basename) is a POSIX-like shell.
+pub fn is_posix_shell(name: &str) -> bool {
+    matches!(
+        name,
+        "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh"
+    )
 }
 
 /// The final path component: `/usr/bin/env` → `env`.
@@ -2227,6 +2265,46 @@ impl<'s> Parser<'s> {
     }
 }
 
+/// Parses the here-documents fed to shells reading their script from stdin
+/// (`bash <<EOF`), commands found inside included.
+fn parse_stdin_scripts(mut arena: Arena, opts: Options) -> Arena {
+    // Bounds the work on hostile input (here-documents feeding shells fed
+    // here-documents…).
+    const MAX_SCRIPTS: usize = 64;
+    let mut done = 0;
+    let mut i = 0;
+    while i < arena.commands.len() && done < MAX_SCRIPTS {
+        let c = &arena.commands[i];
+        i += 1;
+        if !c.reads_script_from_stdin() {
+            continue;
+        }
+        let Some(doc) = c
+            .redirects
+            .iter()
+            .filter(|r| matches!(r.fd, None | Some(0)) && r.op.starts_with("<<"))
+            .filter_map(|r| r.heredoc)
+            .next_back()
+        else {
+            continue;
+        };
+        let Some(doc) = arena.heredocs.get(doc) else {
+            continue;
+        };
+        let (body, base, in_subst) = (doc.body.clone(), doc.span.start, c.in_substitution);
+        done += 1;
+        let pipes = arena.pipes.len();
+        let mut sub = Parser::new(&body, base, arena, opts, 1);
+        sub.in_subst = in_subst;
+        sub.in_shell_c = true;
+        let _ = sub.parse_list(Ctx::Top);
+        sub.finish_heredocs();
+        arena = sub.arena;
+        arena.pipes.truncate(pipes);
+    }
+    arena
+}
+
 /// Keeps a span inside `src` and on character boundaries.
 fn fix_span(r: &mut Range<usize>, src: &str) {
     let snap = |mut i: usize| {
@@ -2799,6 +2877,14 @@ mod tests {
         for c in &s.commands {
             assert!(c.span.end <= src.len());
         }
+        // A shell reading a here-document runs it as its script.
+        let src = "bash -e <<'EOF'\napt-get update\ncurl x | sh\nEOF\npython3 <<EOF\nimport os\nEOF\nsh script.sh <<EOF\nnot a script\nEOF";
+        let s = parse_with(src, Options { shell_c: true });
+        let n: Vec<_> = s.commands.iter().filter_map(SimpleCommand::name).collect();
+        assert_eq!(n, ["bash", "python3", "sh", "apt-get", "curl", "sh"]);
+        assert!(s.commands[3].in_shell_c);
+        assert_eq!(s.text(&s.commands[3].span), "apt-get update");
+        assert_eq!(s.pipes.len(), 0);
         // Non-literal scripts are not parsed.
         let s = parse_with("sh -c \"$CMD\"", Options { shell_c: true });
         assert_eq!(s.commands.len(), 1);
