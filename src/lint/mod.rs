@@ -80,6 +80,7 @@
 pub mod config;
 mod context;
 mod dockerignore;
+pub mod format;
 pub mod image;
 pub mod rules;
 pub mod shell;
@@ -561,6 +562,22 @@ mod tests {
             f.iter().find(|f| f.code == "DL3006").unwrap().severity,
             Severity::Error
         );
+    }
+
+    #[test]
+    fn fix_edits_serialize_flat() {
+        let f = lint_source("FROM a:1 as b\n", &Config::default());
+        let v = serde_json::to_value(&f[0]).unwrap();
+        let e = &v["fix"]["edits"][0];
+        assert_eq!(
+            (e["line"].as_u64(), e["column"].as_u64()),
+            (Some(1), Some(10))
+        );
+        assert_eq!(
+            (e["start"].as_u64(), e["end"].as_u64()),
+            (Some(9), Some(11))
+        );
+        assert_eq!(e["text"], "AS");
     }
 
     #[test]

@@ -248,6 +248,11 @@ pub struct SimpleCommand {
     pub in_substitution: bool,
     /// Inside the script of an `sh -c '…'` (with [`Options::shell_c`]).
     pub in_shell_c: bool,
+    /// Indexes into `words` of the wrappers and, last, of the effective
+    /// name; empty without a literal name.
+    chain: Vec<usize>,
+    /// The effective command's options.
+    flags: Vec<Flag>,
 }
 
 /// `NAME=value`, `NAME+=value` or `NAME=(a b)`.
@@ -294,6 +299,10 @@ pub struct HereDoc {
 pub struct Word {
     pub span: Range<usize>,
     pub parts: Vec<Part>,
+    /// [`Word::value`], computed once: rules read it many times.
+    text: String,
+    expansion: bool,
+    quoted: bool,
 }
 
 /// A piece of a word.
@@ -359,29 +368,40 @@ impl Part {
 }
 
 impl Word {
+    /// A word made of `parts`, found at `span`.
+    pub fn new(span: Range<usize>, parts: Vec<Part>) -> Word {
+        let mut text = String::new();
+        for p in &parts {
+            p.push_value(&mut text);
+        }
+        Word {
+            expansion: parts.iter().any(Part::is_expansion),
+            quoted: parts.iter().any(Part::is_quoted),
+            span,
+            parts,
+            text,
+        }
+    }
+
     /// The word after quote removal, expansions kept as written
     /// (`"pkg=${V}"` → `pkg=${V}`).
-    pub fn value(&self) -> String {
-        let mut s = String::new();
-        for p in &self.parts {
-            p.push_value(&mut s);
-        }
-        s
+    pub fn value(&self) -> &str {
+        &self.text
     }
 
     /// The value when the word holds no expansion.
-    pub fn literal(&self) -> Option<String> {
-        (!self.has_expansion()).then(|| self.value())
+    pub fn literal(&self) -> Option<&str> {
+        (!self.expansion).then_some(self.text.as_str())
     }
 
     /// Whether the word holds `$…`, `${…}`, `$(…)`, backticks or `$((…))`.
     pub fn has_expansion(&self) -> bool {
-        self.parts.iter().any(Part::is_expansion)
+        self.expansion
     }
 
     /// Whether any of the word is quoted or escaped.
     pub fn is_quoted(&self) -> bool {
-        self.parts.iter().any(Part::is_quoted)
+        self.quoted
     }
 
     /// Names of the variables the word refers to (`$V`, `${V:-x}`).
@@ -402,16 +422,11 @@ impl Word {
     }
 }
 
-/// The name of a command word, when it is literal: `"apt-get"` and
-/// `apt-get` give `apt-get`, `$APT` gives nothing.
-fn literal_name(w: &Word) -> Option<String> {
-    w.literal()
-}
-
 impl SimpleCommand {
-    /// The command name, when literal.
-    pub fn name(&self) -> Option<String> {
-        self.words.first().and_then(literal_name)
+    /// The command name, when literal: `"apt-get"` and `apt-get` give
+    /// `apt-get`, `$APT` gives nothing.
+    pub fn name(&self) -> Option<&str> {
+        self.words.first().and_then(Word::literal)
     }
 
     /// The command as written: its name and arguments.
@@ -419,6 +434,7 @@ impl SimpleCommand {
         Cmd {
             words: &self.words,
             start: 0,
+            flags: None,
         }
     }
 
@@ -429,36 +445,30 @@ impl SimpleCommand {
     /// `chroot DIR`. `env NAME=value` pairs are skipped.
     /// `None` when there is no literal name.
     pub fn effective(&self) -> Option<Cmd<'_>> {
-        let chain = self.wrapper_chain()?;
         Some(Cmd {
             words: &self.words,
-            start: chain.last().copied().unwrap_or(0),
+            start: *self.chain.last()?,
+            flags: Some(&self.flags),
         })
     }
 
     /// The wrapper names before the effective command (`sudo`, `env`, …).
-    pub fn wrappers(&self) -> Vec<String> {
-        let chain = self.wrapper_chain().unwrap_or_default();
-        chain[..chain.len().saturating_sub(1)]
+    pub fn wrappers(&self) -> Vec<&str> {
+        self.chain[..self.chain.len().saturating_sub(1)]
             .iter()
-            .filter_map(|&i| self.words.get(i).and_then(literal_name))
+            .filter_map(|&i| self.words.get(i).and_then(Word::literal))
             .collect()
     }
 
-    /// Indexes of the wrapper words and, last, of the effective name.
-    fn wrapper_chain(&self) -> Option<Vec<usize>> {
-        let mut chain = vec![0];
-        let mut i = 0;
-        loop {
-            let name = self.words.get(i).and_then(literal_name)?;
-            match skip_wrapper(basename(&name), &self.words[i + 1..]) {
-                Some(n) if i + 1 + n < self.words.len() => {
-                    i += 1 + n;
-                    chain.push(i);
-                }
-                _ => return Some(chain),
-            }
-        }
+    /// Computes what rules ask of every command: the wrapper chain and
+    /// the effective command's options.
+    fn finish(mut self) -> SimpleCommand {
+        self.chain = wrapper_chain(&self.words);
+        self.flags = match self.chain.last() {
+            Some(&start) => flags_of(self.words.get(start + 1..).unwrap_or(&[])),
+            None => Vec::new(),
+        };
+        self
     }
 
     /// For `sh -c 'script'` (also `bash`, `dash`, `ash`, `zsh`, `ksh`, with
@@ -479,7 +489,7 @@ impl SimpleCommand {
     fn shell_input(&self) -> Option<ShellInput<'_>> {
         let cmd = self.effective()?;
         let name = cmd.name()?;
-        if !is_posix_shell(basename(&name)) {
+        if !is_posix_shell(basename(name)) {
             return None;
         }
         let mut words = cmd.args().iter();
@@ -527,9 +537,27 @@ pub fn is_posix_shell(name: &str) -> bool {
     )
 }
 
+/// Indexes into `words` of the wrappers and, last, of the effective name;
+/// empty when the name is not literal.
+fn wrapper_chain(words: &[Word]) -> Vec<usize> {
+    let mut chain = Vec::new();
+    let mut i = 0;
+    while let Some(name) = words.get(i).and_then(Word::literal) {
+        chain.push(i);
+        match skip_wrapper(basename(name), &words[i + 1..]) {
+            Some(n) if i + 1 + n < words.len() => i += 1 + n,
+            _ => break,
+        }
+    }
+    chain
+}
+
 /// The final path component: `/usr/bin/env` → `env`.
 pub fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
+    match path.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(i) => &path[i + 1..],
+        None => path,
+    }
 }
 
 /// How many argument words the wrapper `name` consumes before the wrapped
@@ -600,16 +628,12 @@ fn skip_wrapper(name: &str, args: &[Word]) -> Option<usize> {
         if name == "command" && (v == "-v" || v == "-V") {
             return None;
         }
-        if name == "env" && is_assignment_text(&v) {
+        if name == "env" && is_assignment_text(v) {
             i += 1;
             continue;
         }
         if v.starts_with('-') && v.len() > 1 && !matches!(name, "gosu" | "su-exec" | "chroot") {
-            i += if with_value.contains(&v.as_str()) {
-                2
-            } else {
-                1
-            };
+            i += if with_value.contains(&v) { 2 } else { 1 };
             continue;
         }
         break;
@@ -642,6 +666,8 @@ fn is_name(s: &str) -> bool {
 pub struct Cmd<'a> {
     words: &'a [Word],
     start: usize,
+    /// The options, when computed at parse time.
+    flags: Option<&'a [Flag]>,
 }
 
 /// One option found among a command's arguments.
@@ -658,20 +684,55 @@ pub struct Flag {
     pub long: bool,
 }
 
+/// The options among `args`, read as hadolint does: `--x=y` is option `x`;
+/// `-abc` is options `a`, `b`, `c`; `-` and `--` are not options; words
+/// after `--` are still read.
+fn flags_of(args: &[Word]) -> Vec<Flag> {
+    let mut out = Vec::new();
+    for (i, w) in args.iter().enumerate() {
+        let v = w.value();
+        if v == "-" || v == "--" {
+            continue;
+        }
+        if let Some(long) = v.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, val)) => (n.to_string(), Some(val.to_string())),
+                None => (long.to_string(), None),
+            };
+            out.push(Flag {
+                name,
+                inline,
+                arg: i,
+                long: true,
+            });
+        } else if let Some(short) = v.strip_prefix('-') {
+            for c in short.chars() {
+                out.push(Flag {
+                    name: c.to_string(),
+                    inline: None,
+                    arg: i,
+                    long: false,
+                });
+            }
+        }
+    }
+    out
+}
+
 impl<'a> Cmd<'a> {
     /// The command name, when literal.
-    pub fn name(&self) -> Option<String> {
-        self.words.get(self.start).and_then(literal_name)
+    pub fn name(&self) -> Option<&'a str> {
+        self.words.get(self.start).and_then(Word::literal)
     }
 
     /// The basename of the command name: `/usr/bin/apt-get` → `apt-get`.
-    pub fn base_name(&self) -> Option<String> {
-        self.name().map(|n| basename(&n).to_string())
+    pub fn base_name(&self) -> Option<&'a str> {
+        self.name().map(basename)
     }
 
     /// Whether the command is `name` (compared by basename).
     pub fn is(&self, name: &str) -> bool {
-        self.base_name().as_deref() == Some(name)
+        self.base_name() == Some(name)
     }
 
     /// The name word.
@@ -685,7 +746,7 @@ impl<'a> Cmd<'a> {
     }
 
     /// The argument values (see [`Word::value`]).
-    pub fn arg_values(&self) -> Vec<String> {
+    pub fn arg_values(&self) -> Vec<&'a str> {
         self.args().iter().map(Word::value).collect()
     }
 
@@ -696,44 +757,15 @@ impl<'a> Cmd<'a> {
 
     /// Whether some argument's value is one of `args`.
     pub fn has_any_arg(&self, args: &[&str]) -> bool {
-        self.args()
-            .iter()
-            .any(|w| args.contains(&w.value().as_str()))
+        self.args().iter().any(|w| args.contains(&w.value()))
     }
 
-    /// Every option, read as hadolint does: `--x=y` is option `x`; `-abc`
-    /// is options `a`, `b`, `c`; `-` and `--` are not options. Arguments
-    /// after `--` are still read (hadolint does).
-    pub fn flags(&self) -> Vec<Flag> {
-        let mut out = Vec::new();
-        for (i, w) in self.args().iter().enumerate() {
-            let v = w.value();
-            if v == "-" || v == "--" {
-                continue;
-            }
-            if let Some(long) = v.strip_prefix("--") {
-                let (name, inline) = match long.split_once('=') {
-                    Some((n, val)) => (n.to_string(), Some(val.to_string())),
-                    None => (long.to_string(), None),
-                };
-                out.push(Flag {
-                    name,
-                    inline,
-                    arg: i,
-                    long: true,
-                });
-            } else if let Some(short) = v.strip_prefix('-') {
-                for c in short.chars() {
-                    out.push(Flag {
-                        name: c.to_string(),
-                        inline: None,
-                        arg: i,
-                        long: false,
-                    });
-                }
-            }
+    /// Every option (see [`flags_of`]'s reading, hadolint's).
+    pub fn flags(&self) -> std::borrow::Cow<'a, [Flag]> {
+        match self.flags {
+            Some(f) => std::borrow::Cow::Borrowed(f),
+            None => std::borrow::Cow::Owned(flags_of(self.args())),
         }
-        out
     }
 
     /// Whether option `name` is given (`y` matches `-y` and `-qy`,
@@ -763,7 +795,7 @@ impl<'a> Cmd<'a> {
             if let Some(v) = &f.inline {
                 out.push(v.clone());
             } else if let Some(w) = args.get(f.arg + 1) {
-                out.push(w.value());
+                out.push(w.value().to_string());
             }
         }
         out
@@ -772,11 +804,11 @@ impl<'a> Cmd<'a> {
     /// The arguments that are not options, skipping the value word after
     /// each option named in `with_value` (`-t`, `--target-release`: give
     /// `t`, `target-release`) unless written `--opt=value`. The operand
-    /// list, as hadolint reads it.
+    /// list, as hadolint reads it (`-` and `--` are operands).
     pub fn positional(&self, with_value: &[&str]) -> Vec<&'a Word> {
         let args = self.args();
         let mut skip = vec![false; args.len()];
-        for f in self.flags() {
+        for f in self.flags().iter() {
             skip[f.arg] = true;
             if f.inline.is_none() && with_value.contains(&f.name.as_str()) {
                 if let Some(s) = skip.get_mut(f.arg + 1) {
@@ -784,7 +816,6 @@ impl<'a> Cmd<'a> {
                 }
             }
         }
-        // `-` and `--` are operands to hadolint too.
         args.iter()
             .zip(skip)
             .filter(|(_, s)| !s)
@@ -793,7 +824,7 @@ impl<'a> Cmd<'a> {
     }
 
     /// The values of [`Cmd::positional`].
-    pub fn positional_values(&self, with_value: &[&str]) -> Vec<String> {
+    pub fn positional_values(&self, with_value: &[&str]) -> Vec<&'a str> {
         self.positional(with_value)
             .into_iter()
             .map(Word::value)
@@ -802,7 +833,7 @@ impl<'a> Cmd<'a> {
 
     /// The first operand: the subcommand of `apt-get install`, `apk add`,
     /// `pip install` (options and their values skipped).
-    pub fn subcommand(&self, with_value: &[&str]) -> Option<String> {
+    pub fn subcommand(&self, with_value: &[&str]) -> Option<&'a str> {
         self.positional(with_value).first().map(|w| w.value())
     }
 }
@@ -841,16 +872,16 @@ impl Script {
             if c.span.start >= offset {
                 break;
             }
-            if c.in_substitution || c.name().as_deref() != Some("set") {
+            if c.in_substitution || c.name() != Some("set") {
                 continue;
             }
-            let args: Vec<String> = c.words[1..].iter().map(Word::value).collect();
+            let args: Vec<&str> = c.words[1..].iter().map(Word::value).collect();
             let mut i = 0;
             while i < args.len() {
                 let a = &args[i];
                 let sign = a.chars().next();
                 if matches!(sign, Some('-') | Some('+')) && a.len() > 1 && a[1..].contains('o') {
-                    if args.get(i + 1).map(String::as_str) == Some("pipefail") {
+                    if args.get(i + 1) == Some(&"pipefail") {
                         on = sign == Some('-');
                     }
                     i += 2;
@@ -1351,7 +1382,7 @@ impl<'s> Parser<'s> {
             }
         } else {
             if let Some(w) = self.read_word() {
-                var = w.value();
+                var = w.value().to_string();
             }
             self.skip_linebreaks();
             if self.reserved_here() == Some("in") {
@@ -1535,7 +1566,10 @@ impl<'s> Parser<'s> {
         let start = self.pos;
         self.pos += "function".len();
         self.skip_blanks();
-        let name = self.read_word().map(|w| w.value()).unwrap_or_default();
+        let name = self
+            .read_word()
+            .map(|w| w.value().to_string())
+            .unwrap_or_default();
         self.skip_blanks();
         if self.starts("()") {
             self.pos += 2;
@@ -1668,16 +1702,13 @@ impl<'s> Parser<'s> {
             Some(w) => w,
             None => {
                 self.issue(start, self.pos, "redirection without a target");
-                Word {
-                    span: self.span(self.pos, self.pos),
-                    parts: Vec::new(),
-                }
+                Word::new(self.span(self.pos, self.pos), Vec::new())
             }
         };
         let heredoc = if op == "<<" || op == "<<-" {
             let idx = self.arena.heredocs.len();
             self.arena.heredocs.push(HereDoc {
-                delimiter: target.value(),
+                delimiter: target.value().to_string(),
                 quoted: target.is_quoted(),
                 strip_tabs: op == "<<-",
                 body: String::new(),
@@ -1707,6 +1738,8 @@ impl<'s> Parser<'s> {
             redirects: Vec::new(),
             in_substitution: self.in_subst,
             in_shell_c: self.in_shell_c,
+            chain: Vec::new(),
+            flags: Vec::new(),
         });
         let mut assignments = Vec::new();
         let mut words: Vec<Word> = Vec::new();
@@ -1725,7 +1758,10 @@ impl<'s> Parser<'s> {
                         self.skip_blanks();
                         if self.peek() == Some(b')') {
                             self.pos += 1;
-                            let name = words.pop().map(|w| w.value()).unwrap_or_default();
+                            let name = words
+                                .pop()
+                                .map(|w| w.value().to_string())
+                                .unwrap_or_default();
                             self.arena.commands.truncate(idx);
                             return self.function_body(name, start);
                         }
@@ -1736,10 +1772,7 @@ impl<'s> Parser<'s> {
                     let p = self.pos;
                     self.issue(p, p + 1, "unexpected `(`");
                     self.pos += 1;
-                    let w = Word {
-                        span: self.span(p, p + 1),
-                        parts: vec![Part::Lit("(".into())],
-                    };
+                    let w = Word::new(self.span(p, p + 1), vec![Part::Lit("(".into())]);
                     end = self.pos;
                     words.push(w);
                     continue;
@@ -1779,7 +1812,10 @@ impl<'s> Parser<'s> {
             redirects,
             in_substitution: self.in_subst,
             in_shell_c: self.in_shell_c,
-        };
+            chain: Vec::new(),
+            flags: Vec::new(),
+        }
+        .finish();
         if self.opts.shell_c && self.depth < MAX_DEPTH {
             self.parse_shell_c(&cmd);
         }
@@ -1801,7 +1837,7 @@ impl<'s> Parser<'s> {
         let base = word.span.start + usize::from(word.is_quoted());
         let pipes = self.arena.pipes.len();
         let arena = std::mem::take(&mut self.arena);
-        let mut sub = Parser::new(&text, base, arena, self.opts, self.depth + 1);
+        let mut sub = Parser::new(text, base, arena, self.opts, self.depth + 1);
         sub.in_subst = self.in_subst;
         sub.in_shell_c = true;
         let _ = sub.parse_list(Ctx::Top);
@@ -1867,15 +1903,10 @@ impl<'s> Parser<'s> {
                 }
             }
             let raw = self.src[vstart..self.pos].to_string();
-            Word {
-                span: self.span(vstart, self.pos),
-                parts: vec![Part::Lit(raw)],
-            }
+            Word::new(self.span(vstart, self.pos), vec![Part::Lit(raw)])
         } else {
-            self.read_word().unwrap_or_else(|| Word {
-                span: self.span(self.pos, self.pos),
-                parts: Vec::new(),
-            })
+            self.read_word()
+                .unwrap_or_else(|| Word::new(self.span(self.pos, self.pos), Vec::new()))
         };
         Some(Assignment {
             name: name.to_string(),
@@ -1962,10 +1993,7 @@ impl<'s> Parser<'s> {
         if self.pos == start {
             return None;
         }
-        Some(Word {
-            span: self.span(start, self.pos),
-            parts,
-        })
+        Some(Word::new(self.span(start, self.pos), parts))
     }
 
     fn read_single(&mut self) -> String {
@@ -2522,7 +2550,7 @@ mod tests {
             .commands
             .iter()
             .filter(|c| !c.words.is_empty())
-            .map(|c| c.words.iter().map(Word::value).collect())
+            .map(|c| c.words.iter().map(|w| w.value().to_string()).collect())
             .collect()
     }
 
@@ -2531,6 +2559,7 @@ mod tests {
             .commands
             .iter()
             .filter_map(SimpleCommand::name)
+            .map(str::to_string)
             .collect()
     }
 
@@ -2633,9 +2662,9 @@ mod tests {
         assert_eq!(
             a,
             [
-                ("DEBIAN_FRONTEND", "noninteractive".to_string()),
-                ("A", "1".into()),
-                ("arr", "(x y)".into())
+                ("DEBIAN_FRONTEND", "noninteractive"),
+                ("A", "1"),
+                ("arr", "(x y)")
             ]
         );
         assert!(c.assignments[1].append);
@@ -2737,7 +2766,7 @@ mod tests {
         if let Command::Case { arms, .. } = &s.body.items[4].and_or.first.commands[0] {
             let pats: Vec<Vec<String>> = arms
                 .iter()
-                .map(|a| a.patterns.iter().map(Word::value).collect())
+                .map(|a| a.patterns.iter().map(|w| w.value().to_string()).collect())
                 .collect();
             assert_eq!(pats, [vec!["amd64", "x86_64"], vec!["arm*"], vec!["*"]]);
         } else {
@@ -2834,7 +2863,13 @@ mod tests {
         let eff = |src: &str| {
             let s = parse(src);
             let c = s.commands[0].effective().unwrap();
-            (c.name().unwrap(), c.arg_values())
+            (
+                c.name().unwrap().to_string(),
+                c.arg_values()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            )
         };
         assert_eq!(
             eff("sudo -E -u root apt-get install x"),

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod dockerfile;
 mod input;
+mod lint;
 
 /// Docker/OCI image tools that need no daemon: parse and lint Dockerfiles,
 /// inspect image tarballs, manage a local image store, talk to registries.
@@ -25,6 +26,7 @@ enum Command {
     /// Work with Dockerfiles: parse them exactly as BuildKit does.
     #[command(subcommand)]
     Dockerfile(dockerfile::Command),
+    Lint(Box<lint::LintArgs>),
 }
 
 /// What a command tells `main` to exit with.
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dockerfile(cmd) => dockerfile::run(cmd),
+        Command::Lint(args) => lint::run(*args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -26,10 +26,10 @@ const POINTLESS: &[&str] = &[
 ];
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.effective().find_map(|(part, c, cmd)| {
             let name = cmd.base_name()?;
-            POINTLESS.contains(&name.as_str()).then_some((part, c, name))
+            POINTLESS.contains(&name).then_some((part, c, name))
         });
         if let Some((part, c, name)) = found {
             out.add(

@@ -22,7 +22,7 @@ command in another directory, many tools take the directory as an option (`make 
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if let Some((part, c, _)) = run.named("cd").next() {
             out.add(
                 run.command_span(cx, part, c),

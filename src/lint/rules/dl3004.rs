@@ -22,11 +22,11 @@ use `gosu`/`su-exec` in entrypoints.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.commands().find(|(_, c)| {
             // `sudo` as the command or as any wrapper in front of it
             // (`env X=1 sudo …`).
-            c.name().is_some_and(|n| basename(&n) == "sudo")
+            c.name().is_some_and(|n| basename(n) == "sudo")
                 || c.wrappers().iter().any(|w| basename(w) == "sudo")
         });
         if let Some((part, c)) = found {

@@ -29,7 +29,7 @@ fn pinned(package: &str) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let mut unpinned = Vec::new();
         for (part, _, cmd) in run.named("apt-get") {
             if !cmd.has_arg("install") {
@@ -37,7 +37,7 @@ fn check(cx: &Context, out: &mut Report) {
             }
             for w in cmd.positional(WITH_VALUE) {
                 let v = w.value();
-                if v != "install" && !pinned(&v) {
+                if v != "install" && !pinned(v) {
                     unpinned.push((part, w, v));
                 }
             }

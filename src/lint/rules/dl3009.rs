@@ -26,7 +26,7 @@ stages other stages are built `FROM`; a build stage only copied from is not repo
 const LISTS: &str = "/var/lib/apt/lists";
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if !stage_is_kept(cx, run.stage) || run.has_cache_mount(LISTS) {
             continue;
         }

@@ -42,14 +42,14 @@ fn is_extract(cmd: &Cmd) -> bool {
         let args = cmd.arg_values();
         // `tar -xzf`, `tar xzf` (old style, first word), `--extract`, `--get`.
         return args.iter().enumerate().any(|(i, a)| {
-            a == "--extract"
-                || a == "--get"
+            *a == "--extract"
+                || *a == "--get"
                 || (a.starts_with('-') && !a.starts_with("--") && a.contains('x'))
                 || (i == 0 && !a.starts_with('-') && a.contains('x'))
         });
     }
     matches!(
-        cmd.base_name().as_deref(),
+        cmd.base_name(),
         Some(
             "unzip"
                 | "gunzip"
@@ -65,7 +65,8 @@ fn is_extract(cmd: &Cmd) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    let runs = run_scripts(cx);
+    let scripts = run_scripts(cx);
+    let runs: BTreeMap<usize, _> = scripts.iter().map(|r| (r.item.index, r)).collect();
     for stage in &cx.stages {
         // Archive base names copied in this stage, with the COPY's item.
         let mut copied: BTreeMap<String, usize> = BTreeMap::new();
@@ -82,7 +83,7 @@ fn check(cx: &Context, out: &mut Report) {
                     }
                 }
                 InstructionKind::Run(_) | InstructionKind::Onbuild(_) => {
-                    let Some(run) = runs.iter().find(|r| r.item.index == item.index) else {
+                    let Some(run) = runs.get(&item.index) else {
                         continue;
                     };
                     for (_, _, cmd) in run.effective() {
@@ -90,7 +91,7 @@ fn check(cx: &Context, out: &mut Report) {
                             continue;
                         }
                         for a in cmd.arg_values() {
-                            if let Some(&copy) = copied.get(basename(&a)) {
+                            if let Some(&copy) = copied.get(basename(a)) {
                                 if !reported.contains(&copy) {
                                     reported.push(copy);
                                 }

@@ -61,7 +61,7 @@ pub(crate) fn is_pip_install(cmd: &Cmd) -> bool {
     };
     let args = cmd.arg_values();
     if name.starts_with("pip") && !name.starts_with("pipenv") && !name.starts_with("pipx") {
-        return args.iter().any(|a| a == "install");
+        return args.contains(&"install");
     }
     name.starts_with("python") && args.windows(3).any(|w| w == ["-m", "pip", "install"])
 }
@@ -77,7 +77,7 @@ fn pinned(package: &str) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.effective().find_map(|(part, _, cmd)| {
             if !is_pip_install(&cmd)
                 || cmd.has_any_flag(&["c", "constraint", "r", "requirement"])
@@ -91,7 +91,7 @@ fn check(cx: &Context, out: &mut Report) {
                 .iter()
                 .filter(|w| {
                     let v = w.value();
-                    v != "install" && !pinned(&v)
+                    v != "install" && !pinned(v)
                 })
                 .collect();
             let first = bad.first()?;

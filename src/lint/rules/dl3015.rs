@@ -30,7 +30,7 @@ fn no_recommends(cmd: &Cmd) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         // One finding per RUN (as hadolint), fixing every command in it.
         let mut first = None;
         let mut edits = Vec::new();
@@ -43,7 +43,7 @@ fn check(cx: &Context, out: &mut Report) {
                 continue;
             }
             first.get_or_insert_with(|| run.command_span(cx, part, c));
-            match part.source_byte(cx, install.span.end - 1) {
+            match run.source_byte(cx, part, install.span.end - 1) {
                 Some(at) => edits.push(cx.edit_bytes(at + 1, at + 1, " --no-install-recommends")),
                 None => fixable = false,
             }

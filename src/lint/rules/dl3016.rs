@@ -42,18 +42,18 @@ fn pinned(package: &str) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("npm").find_map(|(part, _, cmd)| {
             let words = cmd.positional(WITH_VALUE);
             // `npm install …` only: not `npm run install`, `npm ci`.
-            if words.first().map(|w| w.value()).as_deref() != Some("install") {
+            if words.first().map(|w| w.value()) != Some("install") {
                 return None;
             }
             let bad: Vec<_> = words[1..]
                 .iter()
                 .filter(|w| {
                     let v = w.value();
-                    v != "install" && !pinned(&v)
+                    v != "install" && !pinned(v)
                 })
                 .collect();
             let first = bad.first()?;

@@ -28,7 +28,7 @@ fn pinned(package: &str) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let mut bad = Vec::new();
         for (part, _, cmd) in run.named("apk") {
             if !cmd.has_arg("add") {
@@ -36,7 +36,7 @@ fn check(cx: &Context, out: &mut Report) {
             }
             for w in cmd.positional(WITH_VALUE) {
                 let v = w.value();
-                if v != "add" && !pinned(&v) {
+                if v != "add" && !pinned(v) {
                     bad.push((part, w, v));
                 }
             }

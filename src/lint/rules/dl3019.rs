@@ -21,7 +21,7 @@ nothing. A cache mount on `/var/cache/apk` (`RUN --mount=type=cache,target=/var/
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if run.has_cache_mount("/var/cache/apk") || run.has_cache_mount("/etc/apk/cache") {
             continue;
         }

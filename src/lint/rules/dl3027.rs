@@ -20,7 +20,7 @@ should use `apt-get` and `apt-cache`, whose interfaces are stable.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if let Some((part, c, _)) = run.named("apt").next() {
             out.add(
                 run.command_span(cx, part, c),

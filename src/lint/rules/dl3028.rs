@@ -43,7 +43,7 @@ const WITH_VALUE: &[&str] = &[
 ];
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("gem").find_map(|(part, _, cmd)| {
             if !cmd.has_any_arg(&["install", "i"]) || cmd.has_any_flag(&["v", "version"]) {
                 return None;

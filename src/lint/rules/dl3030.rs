@@ -19,7 +19,7 @@ can give during a build.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("yum").find(|(_, _, cmd)| {
             cmd.has_any_arg(&["install", "groupinstall", "localinstall"])
                 && !cmd.has_any_flag(&["y", "assumeyes"])

@@ -21,7 +21,7 @@ stream: `yum module install nodejs:20`.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("yum").find_map(|(part, _, cmd)| {
             if !cmd.has_arg("install") {
                 return None;
@@ -36,7 +36,7 @@ fn check(cx: &Context, out: &mut Report) {
                         && !(if module {
                             v.contains(':')
                         } else {
-                            rpm_pinned(&v)
+                            rpm_pinned(v)
                         })
                 })
                 .map(|w| (part, w))

@@ -20,7 +20,7 @@ build cannot answer. Pass `-y` (`--no-confirm`) to the command or `-n` \
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("zypper").find(|(_, _, cmd)| {
             cmd.has_any_arg(&[
                 "install",

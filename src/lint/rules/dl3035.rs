@@ -20,7 +20,7 @@ the build date. Base on a newer image instead, or update the packages you need."
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run
             .named("zypper")
             .find(|(_, _, cmd)| cmd.has_any_arg(&["dist-upgrade", "dup"]));

@@ -29,7 +29,7 @@ fn is_clean(cmd: &Cmd) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if run.has_cache_mount("/var/cache/zypp") {
             continue;
         }

@@ -19,7 +19,7 @@ time. Pin it with `=` (or a `>=`, `<` constraint), or install an `.rpm` file.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("zypper").find_map(|(part, _, cmd)| {
             if !cmd.has_any_arg(&["install", "in"]) {
                 return None;

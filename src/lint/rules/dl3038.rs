@@ -19,7 +19,7 @@ for a confirmation no one can give during a build.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.effective().find(|(_, _, cmd)| {
             (cmd.is("dnf") || cmd.is("microdnf"))
                 && cmd.has_any_arg(&["install", "groupinstall", "localinstall"])

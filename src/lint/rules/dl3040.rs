@@ -36,7 +36,7 @@ const INSTALL: &[&str] = &[
 const CACHES: &[&str] = &["/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/yum"];
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if CACHES.iter().any(|c| run.has_cache_mount(c))
             || run.has_cache_mount_with(".cache/libdnf5")
         {

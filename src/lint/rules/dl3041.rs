@@ -21,7 +21,7 @@ are pinned with a stream: `dnf module install nodejs:20`. Groups are not checked
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.effective().find_map(|(part, _, cmd)| {
             if !(cmd.is("dnf") || cmd.is("microdnf")) || !cmd.has_arg("install") {
                 return None;
@@ -39,7 +39,7 @@ fn check(cx: &Context, out: &mut Report) {
                         && !(if module {
                             v.contains(':')
                         } else {
-                            rpm_pinned(&v)
+                            rpm_pinned(v)
                         })
                 })
                 .map(|w| (part, w))

@@ -65,7 +65,7 @@ fn check(cx: &Context, out: &mut Report) {
         }
         stage_final[stage.index] = on;
     }
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if on_at.get(run.item.index).copied().unwrap_or(false)
             || run.has_cache_mount_with(".cache/pip")
             || run.mounts.iter().any(|m| {

@@ -21,7 +21,7 @@ judged (hadolint reports `-u ${UID}` whatever its value).",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("useradd").find(|(_, _, cmd)| {
             if cmd.has_any_flag(&["l", "no-log-init"]) {
                 return false;
@@ -29,7 +29,7 @@ fn check(cx: &Context, out: &mut Report) {
             let args = cmd.args();
             cmd.flags().iter().any(|f| {
                 let value = match (&f.inline, f.name.as_str()) {
-                    (Some(v), "uid") => Some(v.clone()),
+                    (Some(v), "uid") => Some(v.as_str()),
                     (None, "u" | "uid") => args.get(f.arg + 1).and_then(|w| w.literal()),
                     _ => None,
                 };

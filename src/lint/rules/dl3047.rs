@@ -21,7 +21,7 @@ to a file.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("wget").find(|(_, _, cmd)| {
             !cmd.has_any_flag(&[
                 "progress",

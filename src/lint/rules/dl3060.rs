@@ -31,7 +31,7 @@ fn is_clean(cmd: &Cmd) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if !stage_is_kept(cx, run.stage)
             || run.has_cache_mount_with(".cache/yarn")
             || run.has_cache_mount_with(".yarn")

@@ -28,12 +28,12 @@ fn pinned(package: &str) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let mut runs = Vec::new();
         let mut installs = Vec::new();
         for (part, _, cmd) in run.named("go") {
             let words = cmd.positional(&[]);
-            match words.first().map(|w| w.value()).as_deref() {
+            match words.first().map(|w| w.value()) {
                 // `go run pkg args…`: the package only.
                 Some("run") => runs.extend(words.get(1).map(|w| (part, *w))),
                 Some("install" | "get") => installs.extend(
@@ -46,7 +46,7 @@ fn check(cx: &Context, out: &mut Report) {
             }
         }
         let packages = if runs.is_empty() { installs } else { runs };
-        if let Some((part, w)) = packages.into_iter().find(|(_, w)| !pinned(&w.value())) {
+        if let Some((part, w)) = packages.into_iter().find(|(_, w)| !pinned(w.value())) {
             out.add(
                 run.span(cx, part, w.span.clone()),
                 format!(

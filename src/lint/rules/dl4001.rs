@@ -22,7 +22,7 @@ stage has used both.",
 fn check(cx: &Context, out: &mut Report) {
     let mut seen = (false, false);
     let mut stage = None;
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let s = run.stage.map(|s| s.index);
         if s != stage {
             stage = s;

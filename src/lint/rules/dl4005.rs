@@ -20,7 +20,7 @@ instruction changes the shell `RUN` uses, and nothing else.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         let found = run.named("ln").find(|(_, _, cmd)| cmd.has_arg("/bin/sh"));
         if let Some((part, c, _)) = found {
             out.add(

@@ -39,7 +39,7 @@ fn shell_has_pipefail(shell: &[String]) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for run in run_scripts(cx) {
+    for run in run_scripts(cx).iter() {
         if run.onbuild || shell_has_pipefail(cx.shell_at(run.item.index)) {
             continue;
         }

@@ -16,14 +16,46 @@
 //! (PowerShell, cmd) or `# hadolint shell=powershell` are left out: their
 //! text is not shell.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
-
 use crate::dockerfile::{InstructionKind, Node, Run, RunMount};
 use crate::lint::shell::{self, Cmd, Script, SimpleCommand};
 use crate::lint::{Context, Item, StageInfo};
 use crate::span::Span;
+
+/// One parsed script and where its text comes from.
+pub(crate) struct Part {
+    pub script: Script,
+    /// (offset in the script, where that piece is in the Dockerfile).
+    pieces: Vec<(usize, Anchor)>,
+}
+
+#[derive(Clone, Copy)]
+enum Anchor {
+    /// Byte `offset` of the instruction's `original` text (of the trigger's
+    /// for `ONBUILD`).
+    Original(usize),
+    /// The start of a here-document body: the start of this source line.
+    BodyLine(u32),
+    /// Nowhere precise: the instruction's arguments.
+    Args,
+}
+
+/// Every `RUN`'s parsed scripts, computed once per lint run (kept in the
+/// [`Context`]): every shell rule walks every `RUN`, and parsing once
+/// instead of once per rule is most of the cost of linting.
+pub(crate) struct Prepared(Vec<PreparedRun>);
+
+/// The parsed scripts of one `RUN` item.
+struct PreparedRun {
+    item: usize,
+    onbuild: bool,
+    parts: Vec<Part>,
+}
+
+/// Every `RUN` with its scripts.
+pub(crate) struct RunScripts<'c> {
+    cx: &'c Context<'c>,
+    prepared: &'c [PreparedRun],
+}
 
 /// A `RUN` (or `ONBUILD RUN`) with its parsed script(s).
 pub(crate) struct RunScript<'c> {
@@ -35,97 +67,72 @@ pub(crate) struct RunScript<'c> {
     /// An `ONBUILD RUN` trigger.
     pub onbuild: bool,
     /// The scripts: one, or none when the `RUN` is not shell.
-    pub parts: Vec<Part<'c>>,
+    pub parts: &'c [Part],
 }
 
-/// One parsed script and where its text comes from.
-pub(crate) struct Part<'c> {
-    pub script: Rc<Script>,
-    /// (offset in the script, where that piece is in the Dockerfile).
-    pieces: Vec<(usize, Anchor<'c>)>,
+/// Every `RUN` and `ONBUILD RUN`, in order, with its scripts (none when its
+/// text is not shell).
+pub(crate) fn run_scripts<'c>(cx: &'c Context<'c>) -> RunScripts<'c> {
+    let prepared = &cx.run_scripts.get_or_init(|| Prepared(prepare(cx))).0;
+    RunScripts { cx, prepared }
 }
 
-#[derive(Clone, Copy)]
-enum Anchor<'c> {
-    /// Byte `offset` of `node.original`.
-    Original(&'c Node, usize),
-    /// The start of a here-document body: the start of this source line.
-    BodyLine(u32),
-    /// Nowhere precise: the instruction's arguments.
-    Args,
+impl<'c> RunScripts<'c> {
+    pub fn iter(&self) -> impl Iterator<Item = RunScript<'_>> {
+        self.prepared.iter().map(|p| {
+            let item = self.cx.item(p.item);
+            let mounts: &[RunMount] = match item.expanded() {
+                InstructionKind::Run(run) => &run.mounts,
+                _ => &[],
+            };
+            RunScript {
+                item,
+                stage: item.stage,
+                mounts,
+                onbuild: p.onbuild,
+                parts: &p.parts,
+            }
+        })
+    }
 }
 
-thread_local! {
-    /// Parsed scripts by text: every shell rule walks every `RUN`, and
-    /// parsing once instead of once per rule is most of the cost of
-    /// linting. Bounded; cleared when full.
-    static PARSED: RefCell<HashMap<String, Rc<Script>>> = RefCell::new(HashMap::new());
-}
-
-const CACHE_LIMIT: usize = 512;
-
-fn parse_cached(text: &str) -> Rc<Script> {
-    PARSED.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(s) = cache.get(text) {
-            return Rc::clone(s);
-        }
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
-        }
-        let s = Rc::new(shell::parse_with(text, shell::Options { shell_c: true }));
-        cache.insert(text.to_string(), Rc::clone(&s));
-        s
-    })
-}
-
-/// Every `RUN` and `ONBUILD RUN` whose text is shell, in order.
-pub(crate) fn run_scripts<'c>(cx: &'c Context<'c>) -> Vec<RunScript<'c>> {
+fn prepare(cx: &Context) -> Vec<PreparedRun> {
     let mut out = Vec::new();
     let powershell_pragma = cx.shell_pragma.as_deref().is_some_and(|s| !is_posix(s));
     for item in cx.items() {
-        let (run, node, onbuild) = match item.expanded() {
-            InstructionKind::Run(run) => (run, item.node, false),
+        let shell = !powershell_pragma && shell_is_posix(cx, &item);
+        match item.expanded() {
+            InstructionKind::Run(run) => out.push(PreparedRun {
+                item: item.index,
+                onbuild: false,
+                parts: if shell {
+                    parts_of(run, item.node)
+                } else {
+                    Vec::new()
+                },
+            }),
             InstructionKind::Onbuild(o) if o.keyword == "RUN" => {
                 let Some(sub) = item.node.sub.as_deref() else {
                     continue;
                 };
-                let Some(run) = onbuild_run(sub) else {
-                    continue;
-                };
-                out.push(RunScript {
-                    item,
-                    stage: item.stage,
-                    mounts: &[],
+                out.push(PreparedRun {
+                    item: item.index,
                     onbuild: true,
-                    parts: if powershell_pragma || !shell_is_posix(cx, &item) {
-                        Vec::new()
+                    parts: if shell {
+                        parts_of(&onbuild_run(sub), sub)
                     } else {
-                        parts_of(&run, sub)
+                        Vec::new()
                     },
                 });
-                continue;
             }
-            _ => continue,
-        };
-        let parts = if powershell_pragma || !shell_is_posix(cx, &item) {
-            Vec::new()
-        } else {
-            parts_of(run, node)
-        };
-        out.push(RunScript {
-            item,
-            stage: item.stage,
-            mounts: &run.mounts,
-            onbuild,
-            parts,
-        });
+            _ => {}
+        }
     }
     out
 }
 
 /// The `RUN` of an `ONBUILD RUN` trigger node.
-fn onbuild_run(sub: &Node) -> Option<Run> {
+fn onbuild_run(sub: &Node) -> Run {
     let heredocs = sub
         .heredocs
         .iter()
@@ -135,14 +142,14 @@ fn onbuild_run(sub: &Node) -> Option<Run> {
             expand: h.expand,
         })
         .collect();
-    Some(Run {
+    Run {
         args: sub.value.clone(),
         shell: !sub.json,
         mounts: Vec::new(),
         network: None,
         security: None,
         heredocs,
-    })
+    }
 }
 
 fn shell_is_posix(cx: &Context, item: &Item) -> bool {
@@ -163,8 +170,12 @@ fn is_posix(shell: &str) -> bool {
     !matches!(base.as_str(), "powershell" | "pwsh" | "cmd")
 }
 
+fn parse(text: &str) -> Script {
+    shell::parse_with(text, shell::Options { shell_c: true })
+}
+
 /// The scripts of one `RUN`, as BuildKit would hand them to the shell.
-fn parts_of<'c>(run: &Run, node: &'c Node) -> Vec<Part<'c>> {
+fn parts_of(run: &Run, node: &Node) -> Vec<Part> {
     if !run.shell {
         // Exec form: the argv, each a literal word.
         let text = run
@@ -174,7 +185,7 @@ fn parts_of<'c>(run: &Run, node: &'c Node) -> Vec<Part<'c>> {
             .collect::<Vec<_>>()
             .join(" ");
         return vec![Part {
-            script: parse_cached(&text),
+            script: parse(&text),
             pieces: vec![(0, Anchor::Args)],
         }];
     }
@@ -182,12 +193,12 @@ fn parts_of<'c>(run: &Run, node: &'c Node) -> Vec<Part<'c>> {
         return Vec::new();
     };
     let line_anchor = match args_offset(node, line) {
-        Some(off) => Anchor::Original(node, off),
+        Some(off) => Anchor::Original(off),
         None => Anchor::Args,
     };
     if node.heredocs.is_empty() {
         return vec![Part {
-            script: parse_cached(line),
+            script: parse(line),
             pieces: vec![(0, line_anchor)],
         }];
     }
@@ -199,14 +210,13 @@ fn parts_of<'c>(run: &Run, node: &'c Node) -> Vec<Part<'c>> {
     // BuildKit runs a lone heredoc word's body as the script itself.
     if matches!(crate::dockerfile::parse_heredoc(line), Ok(Some(_))) {
         let doc = &node.heredocs[0];
-        let body = doc.body();
-        if let Some(shebang) = body.strip_prefix("#!") {
+        if let Some(shebang) = doc.body().strip_prefix("#!") {
             if !shebang_is_shell(shebang.lines().next().unwrap_or("")) {
                 return Vec::new();
             }
         }
         return vec![Part {
-            script: parse_cached(&doc.content),
+            script: parse(&doc.content),
             pieces: vec![(0, body_anchor(0))],
         }];
     }
@@ -219,7 +229,7 @@ fn parts_of<'c>(run: &Run, node: &'c Node) -> Vec<Part<'c>> {
         text.push_str(&doc.name);
     }
     vec![Part {
-        script: parse_cached(&text),
+        script: parse(&text),
         pieces,
     }]
 }
@@ -270,16 +280,16 @@ fn args_offset(node: &Node, line: &str) -> Option<usize> {
 }
 
 impl<'c> RunScript<'c> {
-    /// Every simple command with a literal name, in every script, with
-    /// its part.
-    pub fn commands(&self) -> impl Iterator<Item = (&Part<'c>, &SimpleCommand)> {
+    /// Every simple command, in every script, with its part.
+    pub fn commands(&self) -> impl Iterator<Item = (&'c Part, &'c SimpleCommand)> {
         self.parts
             .iter()
             .flat_map(|p| p.script.commands.iter().map(move |c| (p, c)))
     }
 
-    /// The effective view of every command (past `sudo`, `env`, …).
-    pub fn effective(&self) -> impl Iterator<Item = (&Part<'c>, &SimpleCommand, Cmd<'_>)> {
+    /// The effective view of every command with a literal name (past
+    /// `sudo`, `env`, …).
+    pub fn effective(&self) -> impl Iterator<Item = (&'c Part, &'c SimpleCommand, Cmd<'c>)> {
         self.commands()
             .filter_map(|(p, c)| c.effective().map(|e| (p, c, e)))
     }
@@ -288,7 +298,7 @@ impl<'c> RunScript<'c> {
     pub fn named<'s>(
         &'s self,
         name: &'s str,
-    ) -> impl Iterator<Item = (&'s Part<'c>, &'s SimpleCommand, Cmd<'s>)> + 's {
+    ) -> impl Iterator<Item = (&'c Part, &'c SimpleCommand, Cmd<'c>)> + 's {
         self.effective().filter(move |(_, _, e)| e.is(name))
     }
 
@@ -315,11 +325,40 @@ impl<'c> RunScript<'c> {
         })
     }
 
+    /// The node whose `original` the script's line comes from.
+    fn node(&self) -> &'c Node {
+        match (self.onbuild, self.item.node.sub.as_deref()) {
+            (true, Some(sub)) => sub,
+            _ => self.item.node,
+        }
+    }
+
+    /// The source byte of script offset `at` of `part`, when the text is
+    /// anchored in the source.
+    pub fn source_byte(&self, cx: &Context, part: &Part, at: usize) -> Option<usize> {
+        let i = part.pieces.partition_point(|(o, _)| *o <= at);
+        let (start, anchor) = *part.pieces.get(i.checked_sub(1)?)?;
+        let delta = at - start;
+        match anchor {
+            Anchor::Original(off) => {
+                let node = self.node();
+                let o = (off + delta).min(node.original.len().saturating_sub(1));
+                Some(cx.source_offset(node, o))
+            }
+            Anchor::BodyLine(line) => {
+                let base = cx.df.line_index().line_start(line)?;
+                Some((base + delta).min(cx.df.source.len()))
+            }
+            Anchor::Args => None,
+        }
+    }
+
     /// The Dockerfile span of `range` of `part`'s script.
     pub fn span(&self, cx: &Context, part: &Part, range: std::ops::Range<usize>) -> Span {
+        let last = range.end.max(range.start + 1) - 1;
         let (Some(start), Some(end)) = (
-            part.source_byte(cx, range.start),
-            part.source_byte(cx, range.end.max(range.start + 1) - 1),
+            self.source_byte(cx, part, range.start),
+            self.source_byte(cx, part, last),
         ) else {
             return self.item.args_span();
         };
@@ -334,27 +373,6 @@ impl<'c> RunScript<'c> {
     /// The span of a command.
     pub fn command_span(&self, cx: &Context, part: &Part, c: &SimpleCommand) -> Span {
         self.span(cx, part, c.span.clone())
-    }
-}
-
-impl Part<'_> {
-    /// The source byte of script offset `at`, when the text is anchored.
-    pub fn source_byte(&self, cx: &Context, at: usize) -> Option<usize> {
-        let i = self.pieces.partition_point(|(o, _)| *o <= at);
-        let (start, anchor) = *self.pieces.get(i.checked_sub(1)?)?;
-        let delta = at - start;
-        match anchor {
-            Anchor::Original(node, off) => {
-                let len = node.original.len();
-                let o = (off + delta).min(len.saturating_sub(1));
-                Some(cx.source_offset(node, o))
-            }
-            Anchor::BodyLine(line) => {
-                let base = cx.df.line_index().line_start(line)?;
-                Some((base + delta).min(cx.df.source.len()))
-            }
-            Anchor::Args => None,
-        }
     }
 }
 
@@ -425,7 +443,7 @@ mod tests {
             .iter()
             .map(|r| {
                 r.commands()
-                    .filter_map(|(_, c)| c.name())
+                    .filter_map(|(_, c)| c.name().map(str::to_string))
                     .collect::<Vec<_>>()
             })
             .collect()
@@ -436,9 +454,12 @@ mod tests {
         let config = Config::default();
         let cx = Context::new(&df, &config, &Default::default());
         let mut out = Vec::new();
-        for r in run_scripts(&cx) {
+        for r in run_scripts(&cx).iter() {
             for (p, c) in r.commands() {
-                out.push((c.name().unwrap_or_default(), r.command_span(&cx, p, c)));
+                out.push((
+                    c.name().unwrap_or_default().to_string(),
+                    r.command_span(&cx, p, c),
+                ));
             }
         }
         out
