@@ -43,10 +43,10 @@ pub struct Options {
     /// Also parse the scripts given to nested shells — the literal script
     /// of `sh -c '…'` / `bash -c "…"` and the here-document fed to `bash
     /// <<EOF` (any POSIX shell) — adding their commands with
-    /// [`SimpleCommand::in_shell_c`] set. Their pipes are not recorded in
+    /// [`SimpleCommand::in_nested_shell`] set. Their pipes are not recorded in
     /// [`Script::pipes`]: they run in a shell of their own, where the outer
     /// shell's options do not apply.
-    pub shell_c: bool,
+    pub nested_shells: bool,
 }
 
 /// Parses a script with options. Never fails; see [`Script::issues`].
@@ -55,7 +55,7 @@ pub fn parse_with(src: &str, opts: Options) -> Script {
     let mut body = p.parse_list(Ctx::Top);
     p.finish_heredocs();
     let mut arena = p.arena;
-    if opts.shell_c {
+    if opts.nested_shells {
         arena = parse_stdin_scripts(arena, opts);
     }
     // Scripts parsed from a copy (`sh -c '…'`, escaped backticks) have
@@ -246,8 +246,9 @@ pub struct SimpleCommand {
     pub redirects: Vec<Redirect>,
     /// Inside `$(…)`, backticks or `<(…)`.
     pub in_substitution: bool,
-    /// Inside the script of an `sh -c '…'` (with [`Options::shell_c`]).
-    pub in_shell_c: bool,
+    /// Inside the script of a nested shell: `sh -c '…'` or `bash <<EOF` (with
+    /// [`Options::nested_shells`]).
+    pub in_nested_shell: bool,
     /// Indexes into `words` of the wrappers and, last, of the effective
     /// name; empty without a literal name.
     chain: Vec<usize>,
@@ -944,7 +945,7 @@ struct Parser<'s> {
     opts: Options,
     depth: u32,
     in_subst: bool,
-    in_shell_c: bool,
+    in_nested_shell: bool,
     /// Here-documents whose body starts after the next newline.
     pending: Vec<usize>,
 }
@@ -960,7 +961,7 @@ impl<'s> Parser<'s> {
             opts,
             depth,
             in_subst: false,
-            in_shell_c: false,
+            in_nested_shell: false,
             pending: Vec::new(),
         }
     }
@@ -1737,7 +1738,7 @@ impl<'s> Parser<'s> {
             words: Vec::new(),
             redirects: Vec::new(),
             in_substitution: self.in_subst,
-            in_shell_c: self.in_shell_c,
+            in_nested_shell: self.in_nested_shell,
             chain: Vec::new(),
             flags: Vec::new(),
         });
@@ -1811,12 +1812,12 @@ impl<'s> Parser<'s> {
             words,
             redirects,
             in_substitution: self.in_subst,
-            in_shell_c: self.in_shell_c,
+            in_nested_shell: self.in_nested_shell,
             chain: Vec::new(),
             flags: Vec::new(),
         }
         .finish();
-        if self.opts.shell_c && self.depth < MAX_DEPTH {
+        if self.opts.nested_shells && self.depth < MAX_DEPTH {
             self.parse_shell_c(&cmd);
         }
         if let Some(slot) = self.arena.commands.get_mut(idx) {
@@ -1839,7 +1840,7 @@ impl<'s> Parser<'s> {
         let arena = std::mem::take(&mut self.arena);
         let mut sub = Parser::new(text, base, arena, self.opts, self.depth + 1);
         sub.in_subst = self.in_subst;
-        sub.in_shell_c = true;
+        sub.in_nested_shell = true;
         let _ = sub.parse_list(Ctx::Top);
         sub.finish_heredocs();
         self.arena = sub.arena;
@@ -2267,7 +2268,7 @@ impl<'s> Parser<'s> {
             let arena = std::mem::take(&mut self.arena);
             let mut sub = Parser::new(&text, self.base + inner, arena, self.opts, self.depth + 1);
             sub.in_subst = true;
-            sub.in_shell_c = self.in_shell_c;
+            sub.in_nested_shell = self.in_nested_shell;
             let body = sub.parse_list(Ctx::Top);
             sub.finish_heredocs();
             let arena = sub.arena;
@@ -2324,7 +2325,7 @@ fn parse_stdin_scripts(mut arena: Arena, opts: Options) -> Arena {
         let pipes = arena.pipes.len();
         let mut sub = Parser::new(&body, base, arena, opts, 1);
         sub.in_subst = in_subst;
-        sub.in_shell_c = true;
+        sub.in_nested_shell = true;
         let _ = sub.parse_list(Ctx::Top);
         sub.finish_heredocs();
         arena = sub.arena;
@@ -2902,10 +2903,15 @@ mod tests {
         let src = "su-exec x sh -ec 'apt-get update && wget -q u | tar x' && bash -c \"cd /x\"";
         let plain = parse(src);
         assert_eq!(plain.commands.len(), 2);
-        let s = parse_with(src, Options { shell_c: true });
+        let s = parse_with(
+            src,
+            Options {
+                nested_shells: true,
+            },
+        );
         let n: Vec<_> = s.commands.iter().filter_map(SimpleCommand::name).collect();
         assert_eq!(n, ["su-exec", "apt-get", "wget", "tar", "bash", "cd"]);
-        assert!(s.commands[1].in_shell_c && !s.commands[0].in_shell_c);
+        assert!(s.commands[1].in_nested_shell && !s.commands[0].in_nested_shell);
         // The inner script's pipes run in a shell of their own.
         assert_eq!(s.pipes.len(), 0);
         // Spans stay inside the script word.
@@ -2914,14 +2920,24 @@ mod tests {
         }
         // A shell reading a here-document runs it as its script.
         let src = "bash -e <<'EOF'\napt-get update\ncurl x | sh\nEOF\npython3 <<EOF\nimport os\nEOF\nsh script.sh <<EOF\nnot a script\nEOF";
-        let s = parse_with(src, Options { shell_c: true });
+        let s = parse_with(
+            src,
+            Options {
+                nested_shells: true,
+            },
+        );
         let n: Vec<_> = s.commands.iter().filter_map(SimpleCommand::name).collect();
         assert_eq!(n, ["bash", "python3", "sh", "apt-get", "curl", "sh"]);
-        assert!(s.commands[3].in_shell_c);
+        assert!(s.commands[3].in_nested_shell);
         assert_eq!(s.text(&s.commands[3].span), "apt-get update");
         assert_eq!(s.pipes.len(), 0);
         // Non-literal scripts are not parsed.
-        let s = parse_with("sh -c \"$CMD\"", Options { shell_c: true });
+        let s = parse_with(
+            "sh -c \"$CMD\"",
+            Options {
+                nested_shells: true,
+            },
+        );
         assert_eq!(s.commands.len(), 1);
     }
 
@@ -3117,7 +3133,12 @@ mod tests {
                     src.push_str(ALPHABET[(next() % ALPHABET.len() as u64) as usize]);
                 }
             }
-            for opts in [Options::default(), Options { shell_c: true }] {
+            for opts in [
+                Options::default(),
+                Options {
+                    nested_shells: true,
+                },
+            ] {
                 let s = parse_with(&src, opts);
                 let ok = |r: &Range<usize>| {
                     r.start <= r.end

@@ -47,6 +47,14 @@ mod tests {
         assert_eq!((f[0].span.start.line, f[0].span.start.col), (3, 3));
         catches(&RULE, "FROM debian:12\nRUN (cd /src; make)\n");
         catches(&RULE, "FROM debian:12\nRUN <<EOF\ncd /tmp\nEOF\n");
+        // Inside nested shells and ONBUILD triggers too (hadolint looks at
+        // neither).
+        catches(
+            &RULE,
+            "FROM debian:12\nRUN [\"sh\", \"-c\", \"cd /x && make\"]\n",
+        );
+        catches(&RULE, "FROM debian:12\nRUN bash -ec 'cd /x; make'\n");
+        catches(&RULE, "FROM debian:12\nONBUILD RUN cd /x\n");
     }
 
     #[test]

@@ -78,7 +78,16 @@ mod tests {
             &RULE,
             "FROM debian:12\nONBUILD RUN apt-get install -y curl\n",
         );
+        // Through wrappers (hadolint sees `sudo` or `env` and stops).
         catches(&RULE, "FROM debian:12\nRUN sudo apt-get install -y curl\n");
+        catches(
+            &RULE,
+            "FROM debian:12\nRUN env DEBIAN_FRONTEND=noninteractive apt-get install -y curl\n",
+        );
+        catches(
+            &RULE,
+            "FROM debian:12\nRUN sh -c 'apt-get install -y curl'\n",
+        );
         catches(
             &RULE,
             "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n",
@@ -114,5 +123,10 @@ mod tests {
             "FROM debian:12\nRUN apt-get install -y < /tmp/list\n",
         );
         passes(&RULE, "FROM debian:12\nRUN echo apt-get install curl\n");
+        // hadolint takes the command name after `exec` for a package.
+        passes(
+            &RULE,
+            "FROM debian:12\nRUN exec apt-get install -y curl=7.88\n",
+        );
     }
 }

@@ -13,8 +13,9 @@ pub static RULE: Rule = Rule {
     enabled: true,
     summary: "Avoid use of cache directory with pip: `pip install --no-cache-dir <package>`",
     description: "pip keeps every downloaded wheel in `~/.cache/pip`; in an image that cache \
-is dead weight. Use `pip install --no-cache-dir`, set `PIP_NO_CACHE_DIR=1` (with `ENV` or \
-`ARG` in the stage or a stage it is built from, or in the `RUN` itself), or keep the cache \
+is dead weight. Use `pip install --no-cache-dir`, set `PIP_NO_CACHE_DIR` (with `ENV` or `ARG` in the stage or \
+a stage it is built from, or in the `RUN` itself; pip turns the cache off for any boolean \
+value, even `0`), or keep the cache \
 out of the image with a cache mount (`RUN --mount=type=cache,target=/root/.cache/pip …`).",
     bad: "FROM python:3.13\nRUN pip install requests==2.32.3\n",
     good: "FROM python:3.13\nRUN pip install --no-cache-dir requests==2.32.3\n",
@@ -22,21 +23,26 @@ out of the image with a cache mount (`RUN --mount=type=cache,target=/root/.cache
     check,
 };
 
-const TRUTHY: &[&str] = &["1", "true", "on", "yes"];
-
-fn truthy(v: &str) -> bool {
+/// Whether pip takes `PIP_NO_CACHE_DIR=v` as turning the cache off: any
+/// boolean pip understands does, `0` and `false` included (pip keeps an old
+/// behaviour for compatibility: the option, given in any valid form,
+/// disables the cache).
+fn disables_cache(v: &str) -> bool {
+    const BOOLEANS: &[&str] = &[
+        "y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0",
+    ];
     let v = v.trim_matches(['"', '\'']).to_ascii_lowercase();
-    TRUTHY.contains(&v.as_str())
+    BOOLEANS.contains(&v.as_str())
 }
 
-/// Whether `text` sets `PIP_NO_CACHE_DIR` to a true value.
+/// Whether `text` sets `PIP_NO_CACHE_DIR`.
 fn sets_no_cache_dir(text: &str) -> bool {
     text.match_indices("PIP_NO_CACHE_DIR=").any(|(i, k)| {
         let rest = &text[i + k.len()..];
         let value = rest
             .split(|c: char| c.is_whitespace() || c == ';' || c == '&')
             .next();
-        value.is_some_and(truthy)
+        value.is_some_and(disables_cache)
     })
 }
 
@@ -51,12 +57,12 @@ fn check(cx: &Context, out: &mut Report) {
             match item.expanded() {
                 InstructionKind::Env(e) => {
                     if let Some(kv) = e.pairs.iter().rev().find(|kv| kv.key == "PIP_NO_CACHE_DIR") {
-                        on = truthy(&kv.value);
+                        on = disables_cache(&kv.value);
                     }
                 }
                 InstructionKind::Arg(a) => {
                     if let Some(p) = a.pairs.iter().rev().find(|p| p.key == "PIP_NO_CACHE_DIR") {
-                        on = p.default.as_deref().is_some_and(truthy);
+                        on = p.default.as_deref().is_some_and(disables_cache);
                     }
                 }
                 _ => {}
@@ -115,7 +121,13 @@ mod tests {
         );
         catches(
             &RULE,
-            "FROM python:3.13\nENV PIP_NO_CACHE_DIR=0\nRUN pip install x==1\n",
+            "FROM python:3.13\nENV PIP_NO_CACHE_DIR=maybe\nRUN pip install x==1\n",
+        );
+        // Stages from the same image share nothing (hadolint keys what it
+        // remembers by image name).
+        catches(
+            &RULE,
+            "FROM python:3.13\nENV PIP_NO_CACHE_DIR=1\nFROM python:3.13\nRUN pip install x==1\n",
         );
     }
 
@@ -132,6 +144,16 @@ mod tests {
         passes(
             &RULE,
             "FROM python:3.13\nARG PIP_NO_CACHE_DIR=true\nRUN pip install x==1\n",
+        );
+        // pip turns the cache off for any boolean value, `0` and `false`
+        // too (hadolint wants a true one).
+        passes(
+            &RULE,
+            "FROM python:3.13\nENV PIP_NO_CACHE_DIR=0\nRUN pip install x==1\n",
+        );
+        passes(
+            &RULE,
+            "FROM python:3.13\nENV PIP_NO_CACHE_DIR=false\nRUN pip install x==1\n",
         );
         passes(
             &RULE,

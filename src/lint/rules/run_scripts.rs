@@ -12,7 +12,7 @@
 //! | `ONBUILD RUN …`                     | the trigger's script, as above            |
 //!
 //! Nested shells (`sh -c '…'`, `bash <<EOF`) are parsed too
-//! ([`shell::Options::shell_c`]). `RUN`s under a non-POSIX `SHELL`
+//! ([`shell::Options::nested_shells`]). `RUN`s under a non-POSIX `SHELL`
 //! (PowerShell, cmd) or `# hadolint shell=powershell` are left out: their
 //! text is not shell.
 
@@ -171,7 +171,12 @@ fn is_posix(shell: &str) -> bool {
 }
 
 fn parse(text: &str) -> Script {
-    shell::parse_with(text, shell::Options { shell_c: true })
+    shell::parse_with(
+        text,
+        shell::Options {
+            nested_shells: true,
+        },
+    )
 }
 
 /// The scripts of one `RUN`, as BuildKit would hand them to the shell.
