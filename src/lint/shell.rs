@@ -1092,14 +1092,19 @@ impl<'s> Parser<'s> {
     /// The reserved word at the cursor, if the next word is one.
     fn reserved_here(&self) -> Option<&'static str> {
         let rest = self.b.get(self.pos..)?;
-        RESERVED.iter().copied().find(|w| {
-            rest.starts_with(w.as_bytes())
-                && rest
-                    .get(w.len())
-                    .map_or(true, |&c| is_meta(c) || (*w != "{" && *w != "}" && c == b'#'))
-                // `{` and `}` must stand alone: `{a,b}` is a word.
-                && (!matches!(*w, "{" | "!") || rest.get(w.len()).map_or(true, |&c| is_blank(c) || c == b'\n'))
-        })
+        let first = *rest.first()?;
+        if !(first.is_ascii_lowercase() || matches!(first, b'{' | b'}' | b'!' | b'[' | b']')) {
+            return None;
+        }
+        // A keyword is a whole word: `{a,b}` and `done2` are not.
+        let len = rest.iter().position(|&c| is_meta(c)).unwrap_or(rest.len());
+        let word = &rest[..len];
+        let w = RESERVED.iter().copied().find(|w| w.as_bytes() == word)?;
+        // `{` and `!` must be followed by a blank: `{(` is no group.
+        if matches!(w, "{" | "!") && rest.get(len).is_some_and(|&c| !is_blank(c) && c != b'\n') {
+            return None;
+        }
+        Some(w)
     }
 
     fn at_list_end(&self, ctx: Ctx) -> bool {
