@@ -295,6 +295,13 @@ fn shell_rules_agree_with_hadolint() {
         "hadolint found only {} findings",
         theirs.len()
     );
+    println!(
+        "hadolint {}, layerkit {}, both {}, listed differences {}",
+        theirs.len(),
+        ours.len(),
+        theirs.intersection(&ours).count(),
+        EXPECTED.len()
+    );
 
     let line_text = |k: &Key| -> String {
         texts[&k.0]
