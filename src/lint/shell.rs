@@ -1237,7 +1237,7 @@ impl<'s> Parser<'s> {
                 _ => break,
             }
         }
-        let mut commands = vec![self.parse_command(ctx)];
+        let mut commands = vec![self.parse_command()];
         loop {
             self.skip_blanks();
             if self.peek() == Some(b'|') && self.peek_at(1) != Some(b'|') {
@@ -1250,7 +1250,7 @@ impl<'s> Parser<'s> {
                     self.issue(start, self.pos, "missing command after `|`");
                     break;
                 }
-                commands.push(self.parse_command(ctx));
+                commands.push(self.parse_command());
             } else {
                 break;
             }
@@ -1262,11 +1262,11 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn parse_command(&mut self, ctx: Ctx) -> Command {
+    fn parse_command(&mut self) -> Command {
         self.skip_blanks();
         let start = self.pos;
         if self.depth >= MAX_DEPTH {
-            return self.parse_simple(ctx);
+            return self.parse_simple();
         }
         if self.starts("((") {
             return self.parse_arith_command();
@@ -1302,7 +1302,7 @@ impl<'s> Parser<'s> {
             Some("case") => self.parse_case(),
             Some("[[") => self.parse_test(),
             Some("function") => self.parse_function_keyword(),
-            _ => self.parse_simple(ctx),
+            _ => self.parse_simple(),
         }
     }
 
@@ -1594,7 +1594,7 @@ impl<'s> Parser<'s> {
 
     fn function_body(&mut self, name: String, start: usize) -> Command {
         self.skip_linebreaks();
-        let body = self.nested(|p| p.parse_command(Ctx::Top));
+        let body = self.nested(|p| p.parse_command());
         Command::Function {
             name,
             body: Box::new(body),
@@ -1734,7 +1734,7 @@ impl<'s> Parser<'s> {
         })
     }
 
-    fn parse_simple(&mut self, _ctx: Ctx) -> Command {
+    fn parse_simple(&mut self) -> Command {
         let idx = self.arena.commands.len();
         let start = self.pos;
         self.arena.commands.push(SimpleCommand {

@@ -16,7 +16,7 @@
 //! (PowerShell, cmd) or `# hadolint shell=powershell` are left out: their
 //! text is not shell.
 
-use crate::dockerfile::{InstructionKind, Node, Run, RunMount};
+use crate::dockerfile::{Heredoc, InstructionKind, Node, Run, RunMount};
 use crate::lint::shell::{self, Cmd, Script, SimpleCommand};
 use crate::lint::{Context, Item, StageInfo};
 use crate::span::Span;
@@ -105,8 +105,9 @@ fn prepare(cx: &Context) -> Vec<PreparedRun> {
             InstructionKind::Run(run) => out.push(PreparedRun {
                 item: item.index,
                 onbuild: false,
-                parts: if shell {
-                    parts_of(run, item.node)
+                // The exec form runs its program without SHELL.
+                parts: if shell || (!run.shell && !powershell_pragma) {
+                    parts_of(run, item.node, &item.node.heredocs)
                 } else {
                     Vec::new()
                 },
@@ -118,8 +119,9 @@ fn prepare(cx: &Context) -> Vec<PreparedRun> {
                 out.push(PreparedRun {
                     item: item.index,
                     onbuild: true,
+                    // BuildKit attaches the heredocs to the ONBUILD node.
                     parts: if shell {
-                        parts_of(&onbuild_run(sub), sub)
+                        parts_of(&onbuild_run(sub), sub, &item.node.heredocs)
                     } else {
                         Vec::new()
                     },
@@ -133,22 +135,13 @@ fn prepare(cx: &Context) -> Vec<PreparedRun> {
 
 /// The `RUN` of an `ONBUILD RUN` trigger node.
 fn onbuild_run(sub: &Node) -> Run {
-    let heredocs = sub
-        .heredocs
-        .iter()
-        .map(|h| crate::dockerfile::SourceFile {
-            name: h.name.clone(),
-            data: h.content.clone(),
-            expand: h.expand,
-        })
-        .collect();
     Run {
         args: sub.value.clone(),
         shell: !sub.json,
         mounts: Vec::new(),
         network: None,
         security: None,
-        heredocs,
+        heredocs: Vec::new(),
     }
 }
 
@@ -180,7 +173,8 @@ fn parse(text: &str) -> Script {
 }
 
 /// The scripts of one `RUN`, as BuildKit would hand them to the shell.
-fn parts_of(run: &Run, node: &Node) -> Vec<Part> {
+/// `node` holds the command line; `heredocs` are the bodies it reads.
+fn parts_of(run: &Run, node: &Node, heredocs: &[Heredoc]) -> Vec<Part> {
     if !run.shell {
         // Exec form: the argv, each a literal word.
         let text = run
@@ -201,20 +195,20 @@ fn parts_of(run: &Run, node: &Node) -> Vec<Part> {
         Some(off) => Anchor::Original(off),
         None => Anchor::Args,
     };
-    if node.heredocs.is_empty() {
+    if heredocs.is_empty() {
         return vec![Part {
             script: parse(line),
             pieces: vec![(0, line_anchor)],
         }];
     }
     let body_anchor = |i: usize| {
-        node.heredocs
+        heredocs
             .get(i)
             .map_or(Anchor::Args, |h| Anchor::BodyLine(h.span.start.line))
     };
     // BuildKit runs a lone heredoc word's body as the script itself.
     if matches!(crate::dockerfile::parse_heredoc(line), Ok(Some(_))) {
-        let doc = &node.heredocs[0];
+        let doc = &heredocs[0];
         if let Some(shebang) = doc.body().strip_prefix("#!") {
             if !shebang_is_shell(shebang.lines().next().unwrap_or("")) {
                 return Vec::new();
@@ -227,7 +221,7 @@ fn parts_of(run: &Run, node: &Node) -> Vec<Part> {
     }
     let mut text = line.clone();
     let mut pieces = vec![(0, line_anchor)];
-    for (i, doc) in node.heredocs.iter().enumerate() {
+    for (i, doc) in heredocs.iter().enumerate() {
         text.push('\n');
         pieces.push((text.len(), body_anchor(i)));
         text.push_str(&doc.content);
@@ -480,6 +474,7 @@ mod tests {
                    RUN <<EOF\n#!/usr/bin/env python3\nimport os\nEOF\n\
                    RUN <<EOF\n#!/bin/bash\nls\nEOF\n\
                    ONBUILD RUN pip install x\n\
+                   ONBUILD RUN <<EOF\nwget -q u\nEOF\n\
                    RUN python3 <<EOF\nprint(1)\nEOF\n";
         assert_eq!(
             scripts(src),
@@ -491,6 +486,7 @@ mod tests {
                 vec![],
                 vec!["ls"],
                 vec!["pip"],
+                vec!["wget"],
                 vec!["python3"],
             ]
         );
@@ -502,6 +498,11 @@ mod tests {
                    SHELL [\"powershell\", \"-Command\"]\n\
                    RUN cd C:\\ ; Get-Item x | Select-Object\n";
         assert_eq!(scripts(src), [Vec::<String>::new()]);
+        // The exec form runs without SHELL.
+        let src = "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n\
+                   SHELL [\"powershell\", \"-Command\"]\n\
+                   RUN [\"curl.exe\", \"-o\", \"x\", \"u\"]\n";
+        assert_eq!(scripts(src), [vec!["curl.exe"]]);
         let src = "# hadolint shell=powershell\nFROM x:1\nRUN cd C:\\\n";
         assert_eq!(scripts(src), [Vec::<String>::new()]);
     }
