@@ -2674,13 +2674,13 @@ mod tests {
             ]
         );
         assert!(c.assignments[1].append);
-        assert_eq!(c.name().as_deref(), Some("apt-get"));
+        assert_eq!(c.name(), Some("apt-get"));
         // An assignment after the name is an argument.
         assert_eq!(argvs("env A=1 b C=2")[0], ["env", "A=1", "b", "C=2"]);
         // Assignment-only commands have no name.
         assert_eq!(s.commands[1].name(), None);
         assert_eq!(s.commands[2].assignments[0].name, "Y");
-        assert_eq!(s.commands[3].name().as_deref(), Some("id"));
+        assert_eq!(s.commands[3].name(), Some("id"));
     }
 
     #[test]
@@ -2696,13 +2696,13 @@ mod tests {
         assert_eq!(
             ops,
             [
-                (Some(2), ">", "/dev/null".into()),
-                (None, ">", "out.txt".into()),
-                (Some(3), ">&", "1".into()),
-                (None, "&>>", "log".into()),
-                (None, "<", "in".into()),
-                (None, ">|", "f".into()),
-                (Some(2), ">&", "1".into()),
+                (Some(2), ">", "/dev/null"),
+                (None, ">", "out.txt"),
+                (Some(3), ">&", "1"),
+                (None, "&>>", "log"),
+                (None, "<", "in"),
+                (None, ">|", "f"),
+                (Some(2), ">&", "1"),
             ]
         );
         // A number not followed by a redirection is a word.
@@ -2843,7 +2843,7 @@ mod tests {
             c.positional_values(&["o", "t"]),
             ["install", "foo", "bar=1"]
         );
-        assert_eq!(c.subcommand(&["o", "t"]).as_deref(), Some("install"));
+        assert_eq!(c.subcommand(&["o", "t"]), Some("install"));
         // hadolint's reading: without knowing `-o` takes a value, its
         // value is an operand.
         assert_eq!(
@@ -2977,7 +2977,7 @@ mod tests {
     fn broken_input_gives_best_effort() {
         // Unterminated quote: the words before it still count.
         let s = parse("apt-get install -y foo \"bar && echo x");
-        assert_eq!(s.commands[0].name().as_deref(), Some("apt-get"));
+        assert_eq!(s.commands[0].name(), Some("apt-get"));
         assert!(!s.issues.is_empty());
         for src in [
             "fi",
@@ -3024,7 +3024,7 @@ mod tests {
     fn deep_nesting_does_not_overflow() {
         let deep = "$(".repeat(5000) + "x" + &")".repeat(5000);
         let s = parse(&format!("echo {deep}"));
-        assert_eq!(s.commands[0].name().as_deref(), Some("echo"));
+        assert_eq!(s.commands[0].name(), Some("echo"));
         let deep = "(".repeat(5000);
         let _ = parse(&deep);
         let deep = "\"$(".repeat(3000);
