@@ -3,9 +3,12 @@
 //! It reads POSIX `sh` plus the bash syntax common in Dockerfiles and gives
 //! a tree of the script and, flattened, every simple command in it — in
 //! pipelines, lists, subshells, groups, `if`/`for`/`while`/`case` bodies,
-//! command substitutions, process substitutions and (optionally) the
-//! literal script of `sh -c '…'` — with its argv after quote removal and
-//! byte spans into the text.
+//! command substitutions, process substitutions, here-documents and
+//! (optionally) nested shells (`sh -c '…'`, `bash <<EOF`) — with its argv
+//! after quote removal and byte spans into the text. Commands give their
+//! options the way package-manager flags are written (`-qy` clusters,
+//! `--opt=value`, `--opt value`) and can be looked at past wrappers such
+//! as `sudo`, `env` or `xargs` ([`SimpleCommand::effective`]).
 //!
 //! ```text
 //! DEBIAN_FRONTEND=noninteractive apt-get install -qy curl && rm -rf /var/lib/apt/lists/*
