@@ -764,7 +764,9 @@ impl<'a> Cmd<'a> {
         self.args().iter().any(|w| args.contains(&w.value()))
     }
 
-    /// Every option (see [`flags_of`]'s reading, hadolint's).
+    /// Every option, read as hadolint does: `--x=y` is option `x`; `-abc`
+    /// is options `a`, `b`, `c`; `-` and `--` are not options; words after
+    /// `--` are still read.
     pub fn flags(&self) -> std::borrow::Cow<'a, [Flag]> {
         match self.flags {
             Some(f) => std::borrow::Cow::Borrowed(f),
