@@ -7,4 +7,6 @@
 pub enum Error {
     #[error(transparent)]
     Dockerfile(#[from] crate::dockerfile::ParseError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }

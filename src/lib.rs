@@ -10,10 +10,13 @@
 //!   typed instructions, stages and variable expansion.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
+//! - [`registry`]: the OCI distribution protocol over a host-supplied
+//!   transport: auth, manifests, blobs, uploads, mirrors.
 
 pub mod dockerfile;
 pub mod error;
 pub mod oci;
+pub mod registry;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
