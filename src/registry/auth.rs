@@ -396,7 +396,11 @@ mod tests {
         );
         assert_eq!(r.authorization.as_deref(), Some("Basic dTpw"));
         let r = token_request(c, &[], Some(&Credential::IdentityToken("rt".into()))).unwrap();
-        assert!(r.form.as_deref().unwrap().contains("grant_type=refresh_token"));
+        assert!(r
+            .form
+            .as_deref()
+            .unwrap()
+            .contains("grant_type=refresh_token"));
         assert!(!format!("{r:?}").contains("rt&"));
     }
 
