@@ -79,7 +79,7 @@ impl fmt::Display for ApiErrors {
 pub enum RegistryError {
     /// No response: the registry is down, unreachable, or dropped the
     /// connection (after retries).
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Transport {
         what: String,
         #[source]

@@ -562,3 +562,69 @@ pub fn umoci_image(dir: &Path, tag: &str, files: &[(&str, Vec<u8>)]) {
     }
     let _ = std::fs::remove_dir_all(&src);
 }
+
+/// A TCP relay in front of a registry that passes the registry's answers
+/// on at `bytes_per_sec`, so a test can act in the middle of a transfer
+/// (kill the real registry behind it). Written for the tests; it does not
+/// look at what it carries. When either side closes, both are closed.
+pub struct Relay {
+    pub port: u16,
+    pub host: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl Relay {
+    pub fn start(upstream_port: u16, bytes_per_sec: u64) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::Relaxed) {
+                    return;
+                }
+                let Ok(down) = conn else { continue };
+                let Ok(up) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                    continue;
+                };
+                let (mut d_read, mut d_write) = (down.try_clone().unwrap(), down);
+                let (mut u_read, mut u_write) = (up.try_clone().unwrap(), up);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 64 << 10];
+                    while let Ok(n) = d_read.read(&mut buf) {
+                        if n == 0 || u_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = u_write.shutdown(std::net::Shutdown::Both);
+                    let _ = d_read.shutdown(std::net::Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 << 10];
+                    let pause = Duration::from_secs_f64(buf.len() as f64 / bytes_per_sec as f64);
+                    while let Ok(n) = u_read.read(&mut buf) {
+                        if n == 0 || d_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(pause);
+                    }
+                    let _ = d_write.shutdown(std::net::Shutdown::Both);
+                    let _ = u_read.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Relay {
+            port,
+            host: format!("127.0.0.1:{port}"),
+            stop,
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}

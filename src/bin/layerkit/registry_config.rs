@@ -19,7 +19,8 @@
 //! - `insecure-registries` (hosts, `host:port`, or CIDR ranges) are reached
 //!   over TLS without verifying the certificate, falling back to plain
 //!   HTTP. As with docker, `localhost` and 127.0.0.0/8 (and `::1`) are
-//!   insecure without being listed.
+//!   insecure without being listed — unless certs.d holds a CA for them,
+//!   which is then used to verify.
 //! - CA roots for a registry are the `*.crt` files in
 //!   `certs.d/<host[:port]>/` under `$LAYERKIT_CERTS_D` (colon-separated) or
 //!   else `$XDG_CONFIG_HOME/layerkit/certs.d`, `/etc/docker/certs.d` and
@@ -111,13 +112,17 @@ impl Settings {
         })
     }
 
-    /// Whether `host` (`name[:port]`) is an insecure registry.
-    pub fn is_insecure(&self, host: &str) -> bool {
+    /// Whether to skip certificate verification for `host`: when it is
+    /// listed as insecure, or is local and has no CA of its own in
+    /// certs.d (a CA put there for it is used, even for localhost).
+    pub fn skip_verify(&self, host: &str) -> bool {
+        self.is_listed_insecure(host)
+            || (is_local(strip_port(&host.to_ascii_lowercase())) && self.ca_files(host).is_empty())
+    }
+
+    fn is_listed_insecure(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
         let name = strip_port(&host);
-        if is_local(name) {
-            return true;
-        }
         let ip: Option<IpAddr> = name.trim_matches(['[', ']']).parse().ok();
         self.insecure.iter().any(|entry| {
             if entry == &host || entry == name || (entry == "docker.io" && name == DOCKER_HUB_API) {
@@ -228,12 +233,12 @@ pub fn client_with(
         };
         let host = host_of(&base);
         let mut e = Endpoint::mirror(base);
-        e.http_fallback = settings.is_insecure(&host);
+        e.http_fallback = settings.skip_verify(&host);
         e.credential = credentials::lookup(&host).ok().flatten();
         endpoints.push(e);
     }
     let mut origin = Endpoint::registry(format!("https://{api}"));
-    origin.http_fallback = settings.is_insecure(api) || settings.is_insecure(registry);
+    origin.http_fallback = settings.skip_verify(api);
     origin.credential = credential;
     endpoints.push(origin);
     Ok(Client::new(
@@ -253,14 +258,14 @@ mod tests {
             insecure: vec!["reg.lan:5000".into(), "10.0.0.0/8".into()],
             ..Settings::default()
         };
-        assert!(s.is_insecure("localhost:5000"));
-        assert!(s.is_insecure("127.0.0.1:41234"));
-        assert!(s.is_insecure("127.8.9.1"));
-        assert!(s.is_insecure("[::1]:5000"));
-        assert!(s.is_insecure("reg.lan:5000"));
-        assert!(!s.is_insecure("reg.lan:5001"));
-        assert!(s.is_insecure("10.1.2.3:443"));
-        assert!(!s.is_insecure("11.1.2.3"));
-        assert!(!s.is_insecure("ghcr.io"));
+        assert!(s.skip_verify("localhost:5000"));
+        assert!(s.skip_verify("127.0.0.1:41234"));
+        assert!(s.skip_verify("127.8.9.1"));
+        assert!(s.skip_verify("[::1]:5000"));
+        assert!(s.skip_verify("reg.lan:5000"));
+        assert!(!s.skip_verify("reg.lan:5001"));
+        assert!(s.skip_verify("10.1.2.3:443"));
+        assert!(!s.skip_verify("11.1.2.3"));
+        assert!(!s.skip_verify("ghcr.io"));
     }
 }

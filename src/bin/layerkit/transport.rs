@@ -99,7 +99,7 @@ fn tls_config(settings: &Settings, host: &str) -> Result<Arc<ClientConfig>, Tran
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TransportError::new(TransportErrorKind::Tls, e.to_string()))?;
-    if settings.is_insecure(host) {
+    if settings.skip_verify(host) {
         let config = builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
