@@ -20,7 +20,7 @@ pub mod registry;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::Error;
 pub use span::{Pos, Span};
