@@ -7,4 +7,12 @@
 pub enum Error {
     #[error(transparent)]
     Dockerfile(#[from] crate::dockerfile::ParseError),
+    #[error(transparent)]
+    Assemble(#[from] crate::image::AssembleError),
+    #[error(transparent)]
+    Mutate(#[from] crate::image::MutateError),
+    #[error(transparent)]
+    Write(#[from] crate::image::WriteError),
+    #[error(transparent)]
+    Tar(#[from] crate::image::TarError),
 }

@@ -8,11 +8,14 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`image`]: assemble images from layers, apply `--change`
+//!   instructions, write docker-archive and oci-archive streams.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
 
 pub mod dockerfile;
 pub mod error;
+pub mod image;
 pub mod oci;
 pub mod span;
 
