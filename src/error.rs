@@ -14,5 +14,5 @@ pub enum Error {
     #[error(transparent)]
     Write(#[from] crate::image::WriteError),
     #[error(transparent)]
-    Tar(#[from] crate::image::TarError),
+    Tar(#[from] crate::image::layer_builder::TarError),
 }

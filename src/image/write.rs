@@ -30,7 +30,7 @@ use std::io::{Read, Write};
 
 use serde::Serialize;
 
-use super::assemble::{tagged_entries, RefNameStyle};
+use super::compose::{tagged_entries, RefNameStyle};
 use super::layer_builder::{padding, EntryKind, TarEntry, END_OF_ARCHIVE};
 use crate::oci::{Descriptor, Digest, ImageIndex, ImageManifest, Reference};
 
@@ -258,7 +258,7 @@ impl Parts {
 }
 
 /// Where blobs come from while an archive is written.
-pub trait BlobSource {
+pub trait BlobOpener {
     /// A reader over the whole blob.
     fn open(&mut self, blob: &Descriptor) -> std::io::Result<Box<dyn Read + '_>>;
 }
@@ -268,7 +268,7 @@ pub trait BlobSource {
 pub fn write_parts<W: Write + ?Sized>(
     out: &mut W,
     parts: &[Part],
-    blobs: &mut dyn BlobSource,
+    blobs: &mut dyn BlobOpener,
 ) -> Result<u64, WriteError> {
     let mut total = 0u64;
     let mut buf = vec![0u8; 1 << 20];
@@ -317,7 +317,7 @@ pub fn write_archive<W: Write + ?Sized>(
     out: &mut W,
     images: &[ArchiveImage],
     format: ArchiveFormat,
-    blobs: &mut dyn BlobSource,
+    blobs: &mut dyn BlobOpener,
 ) -> Result<u64, WriteError> {
     let parts = archive_parts(images, format)?;
     write_parts(out, &parts, blobs)
@@ -326,14 +326,14 @@ pub fn write_archive<W: Write + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::assemble::{append_layer, assemble, empty_config, Flavour};
+    use crate::image::compose::{append_layer, assemble, empty_config, Flavour};
     use crate::image::layer_builder::{TarScanner, TarSink};
     use crate::oci::media_type as mt;
     use crate::oci::History;
 
     struct Mem(BTreeMap<Digest, Vec<u8>>);
 
-    impl BlobSource for Mem {
+    impl BlobOpener for Mem {
         fn open(&mut self, d: &Descriptor) -> std::io::Result<Box<dyn Read + '_>> {
             match self.0.get(&d.digest) {
                 Some(b) => Ok(Box::new(&b[..])),
