@@ -8,11 +8,11 @@ pub enum Error {
     #[error(transparent)]
     Dockerfile(#[from] crate::dockerfile::ParseError),
     #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
+    #[error(transparent)]
     Assemble(#[from] crate::image::AssembleError),
     #[error(transparent)]
     Mutate(#[from] crate::image::MutateError),
     #[error(transparent)]
     Write(#[from] crate::image::WriteError),
-    #[error(transparent)]
-    Tar(#[from] crate::image::layer_builder::TarError),
 }

@@ -8,8 +8,10 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
-//! - [`image`]: assemble images from layers, apply `--change`
-//!   instructions, write docker-archive and oci-archive streams.
+//! - [`image`]: read docker-archives, oci-archives and OCI layouts in one
+//!   streaming pass; inspect, history, file trees and wasted space;
+//!   assemble images from layers, apply `--change` instructions, write
+//!   docker-archive and oci-archive streams.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
 
