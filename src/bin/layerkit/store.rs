@@ -624,6 +624,48 @@ impl Drop for Ingest {
     }
 }
 
+/// A file in `ingest/` whose digest someone else computed: renamed into
+/// `blobs/` by [`Pending::commit`], deleted if dropped.
+pub struct Pending {
+    path: PathBuf,
+}
+
+impl Pending {
+    /// A new empty temp file in the store's `ingest/`.
+    pub fn create(store: &Store) -> anyhow::Result<(Pending, File)> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = store
+            .root
+            .join("ingest")
+            .join(format!("{}-p{n}", std::process::id()));
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok((Pending { path }, file))
+    }
+
+    /// Moves the file into `blobs/` under `digest` (computed by whoever
+    /// read the same bytes).
+    pub fn commit(mut self, store: &Store, digest: &Digest) -> anyhow::Result<()> {
+        let dest = store.blob_path(digest);
+        if dest.is_file() {
+            let _ = fs::remove_file(&self.path);
+        } else {
+            fs::rename(&self.path, &dest)
+                .with_context(|| format!("moving a blob into {}", dest.display()))?;
+        }
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// Copies `r` into a new blob, checking it against `expected`.
 pub fn ingest_reader(
     store: &Store,
