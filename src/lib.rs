@@ -8,6 +8,10 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
+//! - [`image`]: read docker-archives, oci-archives and OCI layouts in one
+//!   streaming pass; inspect, history, file trees and wasted space;
+//!   assemble images from layers, apply `--change` instructions, write
+//!   docker-archive and oci-archive streams.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
 //! - [`registry`]: the OCI distribution protocol over a host-supplied
@@ -15,6 +19,7 @@
 
 pub mod dockerfile;
 pub mod error;
+pub mod image;
 pub mod oci;
 pub mod registry;
 pub mod span;

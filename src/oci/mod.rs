@@ -9,7 +9,7 @@ pub mod manifest;
 pub mod media_type;
 pub mod reference;
 
-pub use config::{ContainerConfig, HealthConfig, History, ImageConfig, RootFs};
+pub use config::{ConfigError, ContainerConfig, HealthConfig, History, ImageConfig, RootFs};
 pub use descriptor::{Descriptor, Platform, PlatformError};
 pub use digest::{Digest, DigestError, Hasher};
 pub use manifest::{ImageIndex, ImageManifest, Manifest, ManifestError};

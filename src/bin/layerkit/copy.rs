@@ -12,7 +12,7 @@ use crate::progress::Progress;
 use crate::registry_args::{parse_ref, parse_size, RegistryArgs};
 use crate::registry_config;
 use crate::transfer::{self, Dest, Layout, Options, RegistryImage, Source};
-use crate::Outcome;
+use crate::{Ctx, Outcome};
 
 /// Where an image is.
 pub enum Location {
@@ -49,32 +49,6 @@ impl Location {
     }
 }
 
-/// The local store's directory: `$LAYERKIT_ROOT`, else
-/// `$XDG_DATA_HOME/layerkit` (`~/.local/share/layerkit`).
-pub fn store_root(root: Option<&PathBuf>) -> PathBuf {
-    if let Some(r) = root {
-        return r.clone();
-    }
-    if let Some(r) = std::env::var_os("LAYERKIT_ROOT").filter(|v| !v.is_empty()) {
-        return PathBuf::from(r);
-    }
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from(".local/share"))
-        .join("layerkit")
-}
-
-/// The store as an OCI layout, naming images by full reference.
-pub fn store_layout(root: Option<&PathBuf>, name: Option<&Reference>) -> Layout {
-    Layout {
-        dir: store_root(root),
-        name: name.map(Reference::to_string),
-        full_names: true,
-    }
-}
-
 /// Options shared by the commands that transfer images.
 #[derive(Args, Clone)]
 pub struct TransferArgs {
@@ -88,41 +62,29 @@ pub struct TransferArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
-    /// The local store's directory (default: $LAYERKIT_ROOT, else
-    /// $XDG_DATA_HOME/layerkit).
-    #[arg(long, value_name = "DIR")]
-    pub root: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
 
 impl TransferArgs {
-    pub fn source(&self, loc: &Location) -> anyhow::Result<Box<dyn Source>> {
+    pub fn source(&self, loc: &Location, ctx: &Ctx) -> anyhow::Result<Box<dyn Source>> {
         Ok(match loc {
             Location::Registry(r) => Box::new(self.registry_image(r)?),
             Location::Layout(dir, name) => {
                 if !dir.join("index.json").exists() {
                     bail!("{}: not an OCI layout (no index.json)", dir.display());
                 }
-                Box::new(Layout {
-                    dir: dir.clone(),
-                    name: name.clone(),
-                    full_names: false,
-                })
+                Box::new(Layout::dir(dir.clone(), name.clone()))
             }
-            Location::Store(r) => Box::new(store_layout(self.root.as_ref(), Some(r))),
+            Location::Store(r) => Box::new(store_image(ctx, &r.to_string())?),
         })
     }
 
-    pub fn dest(&self, loc: &Location) -> anyhow::Result<Box<dyn Dest>> {
+    pub fn dest(&self, loc: &Location, ctx: &Ctx) -> anyhow::Result<Box<dyn Dest>> {
         Ok(match loc {
             Location::Registry(r) => Box::new(self.registry_image(r)?),
-            Location::Layout(dir, name) => Box::new(Layout {
-                dir: dir.clone(),
-                name: name.clone(),
-                full_names: false,
-            }),
-            Location::Store(r) => Box::new(store_layout(self.root.as_ref(), Some(r))),
+            Location::Layout(dir, name) => Box::new(Layout::dir(dir.clone(), name.clone())),
+            Location::Store(_) => Box::new(Layout::store(ctx.store()?)?),
         })
     }
 
@@ -171,11 +133,21 @@ pub struct Copy {
     transfer: TransferArgs,
 }
 
-pub fn run(cmd: Copy) -> anyhow::Result<Outcome> {
+/// The store image `name` names (as `docker push` finds it), as a source.
+pub fn store_image(ctx: &Ctx, name: &str) -> anyhow::Result<Layout> {
+    let store = ctx.store()?;
+    let images = store.images()?;
+    let entry = store.find(&images, name)?.image.entry.clone();
+    let mut layout = Layout::store(store)?;
+    layout.entry = Some(entry);
+    Ok(layout)
+}
+
+pub fn run(cmd: Copy, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let src_loc = Location::parse(&cmd.src)?;
     let dst_loc = Location::parse(&cmd.dst)?;
-    let src = cmd.transfer.source(&src_loc)?;
-    let dst = cmd.transfer.dest(&dst_loc)?;
+    let src = cmd.transfer.source(&src_loc, ctx)?;
+    let dst = cmd.transfer.dest(&dst_loc, ctx)?;
     let tags: Vec<Reference> = match &dst_loc {
         Location::Registry(r) | Location::Store(r) => vec![r.clone()],
         Location::Layout(..) => Vec::new(),

@@ -3,6 +3,7 @@
 //! One file per subcommand; this file holds the command table, exit codes
 //! and error printing.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -12,7 +13,13 @@ mod copy;
 mod credentials;
 mod delete;
 mod digest;
+mod commit;
+mod compress;
+mod df;
 mod dockerfile;
+mod export;
+mod images;
+mod import;
 mod input;
 mod login;
 mod logout;
@@ -25,6 +32,12 @@ mod registry_config;
 mod tags;
 mod transfer;
 mod transport;
+mod load;
+mod prune;
+mod rmi;
+mod save;
+mod store;
+mod tag;
 
 /// Docker/OCI image tools that need no daemon: parse and lint Dockerfiles,
 /// inspect image tarballs, manage a local image store, talk to registries.
@@ -32,8 +45,25 @@ mod transport;
 #[command(name = "layerkit", version, about, long_about = None, propagate_version = true)]
 #[command(after_help = "Run `layerkit <command> --help` for a command's options and examples.")]
 struct Cli {
+    /// The local image store (an OCI image layout). Default:
+    /// $XDG_DATA_HOME/layerkit, or ~/.local/share/layerkit.
+    #[arg(long, global = true, env = "LAYERKIT_ROOT", value_name = "DIR")]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// What every command may need from the global options.
+pub struct Ctx {
+    pub root: Option<PathBuf>,
+}
+
+impl Ctx {
+    /// The local image store, created on first use.
+    pub fn store(&self) -> anyhow::Result<store::Store> {
+        let root = store::default_root(self.root.as_deref())?;
+        store::Store::open(&root)
+    }
 }
 
 #[derive(Subcommand)]
@@ -61,6 +91,55 @@ enum Command {
     Digest(digest::Digest),
     /// Delete an image from a registry.
     Delete(delete::Delete),
+    /// List images in the local store.
+    #[command(visible_alias = "image-ls")]
+    Images(images::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+    Tag(tag::Args),
+    /// Remove one or more images from the store.
+    Rmi(rmi::Args),
+    /// Save images to a tar archive (streamed to STDOUT by default).
+    Save(save::Args),
+    /// Load images from a tar archive or STDIN into the store.
+    Load(load::Args),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(import::Args),
+    /// Export an image's filesystem as a tar archive.
+    Export(export::Args),
+    /// Create a new image from a directory's changes to an image.
+    Commit(commit::Args),
+    /// Manage images in the store (docker image …).
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Store-wide information (docker system …).
+    #[command(subcommand)]
+    System(SystemCommand),
+}
+
+#[derive(Subcommand)]
+enum ImageCommand {
+    /// List images.
+    #[command(alias = "list")]
+    Ls(images::Args),
+    /// Remove unused images.
+    Prune(prune::Args),
+    /// Remove one or more images.
+    #[command(alias = "remove")]
+    Rm(rmi::Args),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
+    Tag(tag::Args),
+    /// Save images to a tar archive.
+    Save(save::Args),
+    /// Load images from a tar archive or STDIN.
+    Load(load::Args),
+    /// Import the contents from a tarball to create a filesystem image.
+    Import(import::Args),
+}
+
+#[derive(Subcommand)]
+enum SystemCommand {
+    /// Show disk usage of the store.
+    Df(df::Args),
 }
 
 /// What a command tells `main` to exit with.
@@ -74,18 +153,29 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ctx = Ctx { root: cli.root };
     let result = match cli.command {
         Command::Dockerfile(cmd) => dockerfile::run(cmd),
         Command::Login(cmd) => login::run(cmd),
         Command::Logout(cmd) => logout::run(cmd),
-        Command::Pull(cmd) => pull::run(cmd),
-        Command::Push(cmd) => push::run(cmd),
-        Command::Copy(cmd) => copy::run(cmd),
+        Command::Pull(cmd) => pull::run(cmd, &ctx),
+        Command::Push(cmd) => push::run(cmd, &ctx),
+        Command::Copy(cmd) => copy::run(cmd, &ctx),
         Command::Catalog(cmd) => catalog::run(cmd),
         Command::Tags(cmd) => tags::run(cmd),
         Command::Manifest(cmd) => manifest::run(cmd),
         Command::Digest(cmd) => digest::run(cmd),
         Command::Delete(cmd) => delete::run(cmd),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a, &ctx),
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a, &ctx),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a, &ctx),
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => save::run(a, &ctx),
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => load::run(a, &ctx),
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => import::run(a, &ctx),
+        Command::Image(ImageCommand::Prune(a)) => prune::run(a, &ctx),
+        Command::Export(a) => export::run(a, &ctx),
+        Command::Commit(a) => commit::run(a, &ctx),
+        Command::System(SystemCommand::Df(a)) => df::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

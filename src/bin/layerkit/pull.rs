@@ -4,12 +4,12 @@ use anyhow::Context;
 use clap::Args;
 use layerkit::oci::{Platform, Reference};
 
-use crate::copy::{store_layout, TransferArgs};
+use crate::copy::TransferArgs;
 use crate::progress::Progress;
 use crate::registry_args::parse_ref;
-use crate::transfer::{self, Options};
+use crate::transfer::{self, Layout, Options};
 use crate::transport::block_on;
-use crate::{registry_config, Outcome};
+use crate::{registry_config, Ctx, Outcome};
 
 /// Download an image from a registry into the local store.
 ///
@@ -41,7 +41,7 @@ pub struct Pull {
     transfer: TransferArgs,
 }
 
-pub fn run(cmd: Pull) -> anyhow::Result<Outcome> {
+pub fn run(cmd: Pull, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let raw: Reference = cmd.reference.parse()?;
     let mut refs = Vec::new();
     if cmd.all_tags {
@@ -66,12 +66,12 @@ pub fn run(cmd: Pull) -> anyhow::Result<Outcome> {
         refs.push(parse_ref(&cmd.reference)?);
     }
     for reference in refs {
-        pull_one(&cmd, &reference)?;
+        pull_one(&cmd, ctx, &reference)?;
     }
     Ok(Outcome::Ok)
 }
 
-fn pull_one(cmd: &Pull, reference: &Reference) -> anyhow::Result<()> {
+fn pull_one(cmd: &Pull, ctx: &Ctx, reference: &Reference) -> anyhow::Result<()> {
     let quiet = cmd.transfer.quiet;
     let progress = Progress::new(quiet);
     progress.message(&format!(
@@ -83,7 +83,7 @@ fn pull_one(cmd: &Pull, reference: &Reference) -> anyhow::Result<()> {
         reference.familiar_name()
     ));
     let src = cmd.transfer.registry_image(reference)?;
-    let dst = store_layout(cmd.transfer.root.as_ref(), Some(reference));
+    let dst = Layout::store(ctx.store()?)?;
     let opts = Options {
         platform: cmd.platform.clone(),
         all_platforms: cmd.all_platforms,

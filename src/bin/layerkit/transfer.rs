@@ -23,10 +23,11 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use layerkit::oci::media_type as mt;
-use layerkit::oci::{Descriptor, Digest, Hasher, ImageIndex, Manifest, Platform, Reference};
+use layerkit::oci::{Descriptor, Digest, ImageIndex, Manifest, Platform, Reference};
 use layerkit::registry::{self, Client, RegistryError, UploadStart, Verifier};
 
 use crate::progress::{Bar, Progress};
+use crate::store::{Lock as StoreLock, Store};
 use crate::transport::{block_on, Native, Stream};
 
 /// A manifest's bytes as stored, with its media type and digest.
@@ -107,18 +108,6 @@ pub struct Copied {
     pub mounted: usize,
 }
 
-/// This machine's platform, as registries name it.
-pub fn host_platform() -> Platform {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        a => a,
-    };
-    Platform::new("linux", arch, None)
-}
-
 /// Copies the image `src` names to `dst`, tagging it `tags` there.
 pub fn copy(
     src: &dyn Source,
@@ -143,7 +132,7 @@ pub fn copy(
             (root, children)
         }
         Manifest::Index(index) => {
-            let wanted = opts.platform.clone().unwrap_or_else(host_platform);
+            let wanted = opts.platform.clone().unwrap_or_else(crate::store::host_platform);
             let Some(d) = registry::select_platform(&index, &wanted) else {
                 return Err(RegistryError::NoMatchingPlatform {
                     reference: what,
@@ -578,9 +567,24 @@ pub struct Layout {
     pub dir: PathBuf,
     /// The `ref.name` to read or write (`None`: the only image / untagged).
     pub name: Option<String>,
-    /// Names written for tags: the full reference (the store) or the tag
-    /// alone (`oci:DIR:NAME`).
-    pub full_names: bool,
+    /// The index entry to read, when already resolved (store images).
+    pub entry: Option<Descriptor>,
+    /// The local store this layout is, held with its shared lock: names are
+    /// then added through the store (full references, index lock).
+    pub store: Option<(Store, StoreLock)>,
+}
+
+impl Layout {
+    /// An OCI layout directory, reading or writing the image `name`.
+    pub fn dir(dir: PathBuf, name: Option<String>) -> Layout {
+        Layout { dir, name, entry: None, store: None }
+    }
+
+    /// The local store, locked shared for adding blobs and names.
+    pub fn store(store: Store) -> anyhow::Result<Layout> {
+        let lock = store.lock_shared()?;
+        Ok(Layout { dir: store.root.clone(), name: None, entry: None, store: Some((store, lock)) })
+    }
 }
 
 impl Layout {
@@ -664,6 +668,9 @@ impl Source for Layout {
     }
 
     fn root(&self) -> anyhow::Result<RawManifest> {
+        if let Some(e) = &self.entry {
+            return self.read_manifest(e);
+        }
         let index = self.index()?;
         let pick: Vec<&Descriptor> = match &self.name {
             Some(n) => index
@@ -759,30 +766,31 @@ impl Dest for Layout {
     }
 
     fn put_child_manifest(&self, m: &RawManifest) -> anyhow::Result<()> {
+        if let Some((store, _)) = &self.store {
+            store.put_bytes(&m.bytes)?;
+            return Ok(());
+        }
         self.ensure()?;
         self.put_bytes(&m.digest, &m.bytes)
     }
 
     fn put_manifest(&self, m: &RawManifest, tags: &[Reference]) -> anyhow::Result<()> {
+        if let Some((store, _)) = &self.store {
+            store.put_bytes(&m.bytes)?;
+            return store.add_image(&m.descriptor(), tags);
+        }
         self.ensure()?;
         self.put_bytes(&m.digest, &m.bytes)?;
-        if tags.is_empty() && self.name.is_none() {
-            return Ok(());
-        }
         let mut index = self.index()?;
-        let names: Vec<String> = if self.full_names {
-            tags.iter().map(Reference::to_string).collect()
-        } else {
-            self.name.iter().cloned().collect()
-        };
-        index
-            .manifests
-            .retain(|d| !d.ref_name().is_some_and(|r| names.iter().any(|n| n == r)));
-        for n in &names {
-            let mut d = m.descriptor();
-            d.annotations
-                .insert(layerkit::oci::ANNOTATION_REF_NAME.into(), n.clone());
-            index.manifests.push(d);
+        match &self.name {
+            Some(name) => {
+                index.manifests.retain(|d| d.ref_name() != Some(name.as_str()));
+                let mut d = m.descriptor();
+                d.annotations.insert(layerkit::oci::ANNOTATION_REF_NAME.into(), name.clone());
+                index.manifests.push(d);
+            }
+            None if index.manifests.iter().any(|d| d.digest == m.digest) => return Ok(()),
+            None => index.manifests.push(m.descriptor()),
         }
         index.media_type = Some(mt::OCI_INDEX.into());
         let mut bytes = serde_json::to_vec_pretty(&index)?;
@@ -893,12 +901,4 @@ impl Layout {
         bar.status("Download complete", false);
         Ok(())
     }
-}
-
-/// Hashes a reader to the end (for tests and checks).
-#[allow(dead_code)]
-pub fn digest_of(mut r: impl Read) -> std::io::Result<Digest> {
-    let mut h = Hasher::sha256();
-    std::io::copy(&mut r, &mut h)?;
-    Ok(h.finish())
 }

@@ -1,0 +1,368 @@
+//! Push-based decompression: compressed bytes go in chunk by chunk, the
+//! decompressed bytes go out to a writer as they are produced. The format
+//! is told from the first bytes (gzip `1f 8b`, zstd `28 b5 2f fd`), never
+//! from a media type or file name.
+//!
+//! gzip uses flate2 (zlib-rs backend) with multi-member support, as
+//! `gzip -d` and Docker do; zstd uses ruzstd (pure Rust, builds for wasm).
+//! ruzstd decodes whole blocks (≤ 128 KiB), so the zstd side keeps at most
+//! one block of input pending.
+
+use std::io::{self, Write};
+
+use flate2::write::MultiGzDecoder;
+use ruzstd::decoding::FrameDecoder;
+
+use crate::oci::Compression;
+
+/// Enough bytes to recognise any supported format.
+const SNIFF: usize = 4;
+
+enum Inner<W: Write> {
+    Sniff { head: Vec<u8>, out: W },
+    Plain(W),
+    Gzip(MultiGzDecoder<Slot<W>>),
+    Zstd(Box<Zstd<W>>),
+    Done,
+}
+
+/// A decompressor whose format is picked from the data's first bytes.
+pub struct Decoder<W: Write> {
+    inner: Inner<W>,
+    compression: Option<Compression>,
+}
+
+impl<W: Write> Decoder<W> {
+    pub fn new(out: W) -> Decoder<W> {
+        Decoder {
+            inner: Inner::Sniff {
+                head: Vec::with_capacity(SNIFF),
+                out,
+            },
+            compression: None,
+        }
+    }
+
+    /// The format, once enough bytes were seen to tell.
+    pub fn compression(&self) -> Option<Compression> {
+        self.compression
+    }
+
+    /// The writer decompressed bytes go to.
+    pub fn get_ref(&self) -> Option<&W> {
+        match &self.inner {
+            Inner::Sniff { out, .. } | Inner::Plain(out) => Some(out),
+            Inner::Gzip(d) => d.get_ref().0.as_ref(),
+            Inner::Zstd(z) => Some(&z.out),
+            Inner::Done => None,
+        }
+    }
+
+    /// The writer, mutably.
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        match &mut self.inner {
+            Inner::Sniff { out, .. } | Inner::Plain(out) => Some(out),
+            Inner::Gzip(d) => d.get_mut().0.as_mut(),
+            Inner::Zstd(z) => Some(&mut z.out),
+            Inner::Done => None,
+        }
+    }
+
+    /// The writer back, whatever state decoding is in (after an error).
+    pub fn into_inner(mut self) -> Option<W> {
+        match std::mem::replace(&mut self.inner, Inner::Done) {
+            Inner::Sniff { out, .. } | Inner::Plain(out) => Some(out),
+            Inner::Gzip(mut d) => d.get_mut().0.take(),
+            Inner::Zstd(z) => Some(z.out),
+            Inner::Done => None,
+        }
+    }
+
+    fn start(&mut self, head: Vec<u8>, out: W) -> io::Result<()> {
+        let c = Compression::sniff(&head);
+        self.compression = Some(c);
+        self.inner = match c {
+            Compression::None => Inner::Plain(out),
+            Compression::Gzip => Inner::Gzip(MultiGzDecoder::new(Slot(Some(out)))),
+            Compression::Zstd => Inner::Zstd(Box::new(Zstd::new(out))),
+        };
+        self.write_inner(&head)
+    }
+
+    fn write_inner(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.inner {
+            Inner::Plain(w) => w.write_all(data),
+            Inner::Gzip(d) => d.write_all(data),
+            Inner::Zstd(z) => z.push(data),
+            Inner::Sniff { .. } | Inner::Done => Ok(()),
+        }
+    }
+
+    /// Feeds compressed bytes.
+    pub fn push(&mut self, mut data: &[u8]) -> io::Result<()> {
+        if let Inner::Sniff { head, .. } = &mut self.inner {
+            let take = (SNIFF - head.len()).min(data.len());
+            head.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if head.len() < SNIFF {
+                return Ok(());
+            }
+            let Inner::Sniff { head, out } = std::mem::replace(&mut self.inner, Inner::Done) else {
+                return Ok(());
+            };
+            self.start(head, out)?;
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.write_inner(data)
+    }
+
+    /// The input ended: flushes what is left and checks the stream was
+    /// complete. Gives the writer back in any case, with the outcome.
+    pub fn finish(mut self) -> (Option<W>, io::Result<()>) {
+        if !matches!(self.inner, Inner::Sniff { .. }) {
+        } else if let Inner::Sniff { head, out } = std::mem::replace(&mut self.inner, Inner::Done) {
+            if let Err(e) = self.start(head, out) {
+                return (self.into_inner(), Err(e));
+            }
+        }
+        match std::mem::replace(&mut self.inner, Inner::Done) {
+            Inner::Plain(w) => (Some(w), Ok(())),
+            Inner::Gzip(mut d) => {
+                let r = d.try_finish();
+                (d.get_mut().0.take(), r)
+            }
+            Inner::Zstd(z) => z.finish(),
+            Inner::Sniff { out, .. } => (Some(out), Ok(())),
+            Inner::Done => (None, Err(io::Error::other("decoder used after finish"))),
+        }
+    }
+}
+
+/// Lets the writer be taken back out of a flate2 decoder in any state.
+struct Slot<W>(Option<W>);
+
+impl<W: Write> Write for Slot<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Some(w) => w.write(buf),
+            None => Err(io::Error::other("writer taken")),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.0 {
+            Some(w) => w.write_all(buf),
+            None => Err(io::Error::other("writer taken")),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// zstd frames decoded as their blocks arrive.
+struct Zstd<W: Write> {
+    dec: FrameDecoder,
+    pending: Vec<u8>,
+    in_frame: bool,
+    /// Bytes of a skippable frame still to skip.
+    skip: u64,
+    scratch: Vec<u8>,
+    out: W,
+}
+
+/// The largest zstd frame header: magic, descriptor, window, dictionary
+/// id and content size.
+const ZSTD_MAX_HEADER: usize = 18;
+
+impl<W: Write> Zstd<W> {
+    fn new(out: W) -> Zstd<W> {
+        Zstd {
+            dec: FrameDecoder::new(),
+            pending: Vec::new(),
+            in_frame: false,
+            skip: 0,
+            scratch: vec![0; 256 * 1024],
+            out,
+        }
+    }
+
+    fn push(&mut self, data: &[u8]) -> io::Result<()> {
+        self.pending.extend_from_slice(data);
+        self.run(false)
+    }
+
+    fn finish(mut self) -> (Option<W>, io::Result<()>) {
+        let mut r = self.run(true);
+        if r.is_ok() && (self.in_frame || !self.pending.is_empty() || self.skip > 0) {
+            r = Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "zstd stream is truncated: it ends inside a frame",
+            ));
+        }
+        (Some(self.out), r)
+    }
+
+    fn run(&mut self, last: bool) -> io::Result<()> {
+        let mut pos = 0;
+        let r = self.decode(&mut pos, last);
+        self.pending.drain(..pos);
+        r
+    }
+
+    fn decode(&mut self, pos: &mut usize, last: bool) -> io::Result<()> {
+        let bad = |e: &dyn std::fmt::Display| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("corrupt zstd data: {e}"),
+            )
+        };
+        loop {
+            let avail = &self.pending[*pos..];
+            if self.skip > 0 {
+                let n = (self.skip.min(avail.len() as u64)) as usize;
+                self.skip -= n as u64;
+                *pos += n;
+                if self.skip > 0 {
+                    return Ok(());
+                }
+                continue;
+            }
+            if !self.in_frame {
+                if avail.is_empty() || (avail.len() < ZSTD_MAX_HEADER && !last) {
+                    return Ok(());
+                }
+                if avail.len() >= 8 && avail[0] & 0xf0 == 0x50 && avail[1..4] == [0x2a, 0x4d, 0x18]
+                {
+                    // Skippable frame: magic 0x184D2A5?, then a 4-byte length.
+                    let len = u32::from_le_bytes([avail[4], avail[5], avail[6], avail[7]]);
+                    *pos += 8;
+                    self.skip = len as u64;
+                    continue;
+                }
+                let mut src = avail;
+                self.dec.reset(&mut src).map_err(|e| bad(&e))?;
+                *pos += avail.len() - src.len();
+                self.in_frame = true;
+                continue;
+            }
+            // Below 4 bytes mid-frame nothing useful can be decoded, and
+            // ruzstd would take the 4 checksum bytes as read even if they
+            // are not there: wait for more input unless this is the end.
+            if avail.len() < 4 && !self.dec.is_finished() && !last {
+                return Ok(());
+            }
+            let (read, written) = self
+                .dec
+                .decode_from_to(avail, &mut self.scratch)
+                .map_err(|e| bad(&e))?;
+            if read > avail.len() {
+                return Err(bad(&"the stream ends before the frame's checksum"));
+            }
+            *pos += read;
+            if written > 0 {
+                self.out.write_all(&self.scratch[..written])?;
+            }
+            if read == 0 && written == 0 {
+                if self.dec.is_finished() {
+                    if let (Some(want), Some(got)) = (
+                        self.dec.get_checksum_from_data(),
+                        self.dec.get_calculated_checksum(),
+                    ) {
+                        if want != got {
+                            return Err(bad(&format_args!(
+                                "frame checksum {want:08x} does not match the content ({got:08x})"
+                            )));
+                        }
+                    }
+                    self.in_frame = false;
+                    continue;
+                }
+                // Not a whole block yet.
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Compression of `head`, or `None` when too few bytes to tell.
+pub fn sniff(head: &[u8]) -> Option<Compression> {
+    if head.len() < SNIFF {
+        return None;
+    }
+    Some(Compression::sniff(head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn zstd(data: &[u8]) -> Vec<u8> {
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+    }
+
+    fn decode(data: &[u8], chunk: usize) -> io::Result<(Vec<u8>, Option<Compression>)> {
+        let mut d = Decoder::new(Vec::new());
+        for piece in data.chunks(chunk) {
+            d.push(piece)?;
+        }
+        let c = d.compression();
+        let (w, r) = d.finish();
+        r?;
+        Ok((w.unwrap(), c))
+    }
+
+    fn sample() -> Vec<u8> {
+        (0..300_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn decodes_every_format_in_any_chunking() {
+        let plain = sample();
+        let mut two_members = gzip(&plain[..1000]);
+        two_members.extend(gzip(&plain[1000..]));
+        let mut two_frames = zstd(&plain[..5000]);
+        two_frames.extend(zstd(&plain[5000..]));
+        for (input, want) in [
+            (plain.clone(), Compression::None),
+            (gzip(&plain), Compression::Gzip),
+            (two_members, Compression::Gzip),
+            (zstd(&plain), Compression::Zstd),
+            (two_frames, Compression::Zstd),
+        ] {
+            for chunk in [1usize, 3, 1000, 65536, input.len()] {
+                if chunk == 1 && input.len() > 200_000 && want != Compression::None {
+                    continue; // slow and adds nothing over 3
+                }
+                let (out, c) = decode(&input, chunk).unwrap();
+                assert_eq!(c, Some(want));
+                assert!(out == plain, "{want:?} chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_streams_are_errors() {
+        let plain = sample();
+        for input in [gzip(&plain), zstd(&plain)] {
+            let cut = &input[..input.len() / 2];
+            assert!(decode(cut, 4096).is_err());
+            let cut = &input[..input.len() - 2];
+            assert!(decode(cut, 4096).is_err());
+        }
+        let mut corrupt = zstd(&plain);
+        let n = corrupt.len();
+        corrupt[n / 2] ^= 0xff;
+        corrupt[n / 2 + 1] ^= 0x55;
+        assert!(decode(&corrupt, 4096).is_err());
+    }
+}

@@ -1,0 +1,436 @@
+//! One blob of an archive as it streams past: hashed as stored, then — if it
+//! is a layer — decompressed, hashed again and its tar listed. Small JSON
+//! documents are kept whole; layer bytes never are.
+//!
+//! What a blob is gets decided from its first bytes, not its name:
+//! gzip/zstd magic or a valid tar header make a layer, `{`/`[` a JSON
+//! document (manifest, index, config), anything else is only hashed.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use super::decode::Decoder;
+use super::tar::{Header, PushError, TarReader, TarSink};
+use super::{normalize_path, Entry, ImageError, Limits};
+use crate::oci::{Compression, Digest, Hasher};
+
+/// Receives the content of chosen files while layers stream past (for
+/// `cat`/`extract`). A host keeps what it wants (a temp file, a buffer) and
+/// decides after the picture is assembled which copy wins.
+pub trait Capture: Send {
+    /// A file of the layer stored at `blob` (its path in the archive)
+    /// passes: return true to receive its data.
+    fn wants(&mut self, blob: &str, entry: &Entry) -> bool;
+    fn data(&mut self, data: &[u8]) -> Result<(), String>;
+    fn end(&mut self) -> Result<(), String>;
+}
+
+/// What an archive member turned out to be.
+#[derive(Debug, Clone)]
+pub enum BlobContent {
+    /// A JSON document, kept whole.
+    Json(Arc<Vec<u8>>),
+    /// A filesystem layer.
+    Layer(Arc<LayerInfo>),
+    /// Neither (or empty): only its digest is known.
+    Other,
+    /// A symlink or hard link to another member (Docker's `layer.tar ->
+    /// ../<id>/layer.tar`).
+    Link(String),
+}
+
+/// A member of the archive (or a blob of a layout).
+#[derive(Debug, Clone)]
+pub struct Blob {
+    /// Where it is in the archive.
+    pub path: String,
+    /// sha256 of the bytes as stored.
+    pub digest: Digest,
+    /// Bytes as stored.
+    pub size: u64,
+    pub content: BlobContent,
+}
+
+/// A layer's metadata: everything kept of it.
+#[derive(Debug, Clone)]
+pub struct LayerInfo {
+    pub compression: Compression,
+    /// sha256 of the uncompressed tar (`rootfs.diff_ids`).
+    pub diff_id: Digest,
+    pub uncompressed_size: u64,
+    /// Entries in tar order.
+    pub files: Vec<Entry>,
+    /// Why the layer could not be fully decompressed or listed (reported
+    /// when an image uses it; unused blobs may be anything).
+    pub error: Option<String>,
+}
+
+/// Lists a layer's tar entries.
+struct Lister {
+    what: String,
+    files: Vec<Entry>,
+    max_entries: u64,
+    capture: Option<Box<dyn Capture>>,
+    capturing: bool,
+}
+
+impl TarSink for Lister {
+    type Error = ImageError;
+
+    fn entry(&mut self, h: &Header) -> Result<(), ImageError> {
+        let path = normalize_path(&h.name).ok_or_else(|| ImageError::UnsafePath {
+            what: self.what.clone(),
+            path: h.name.clone(),
+        })?;
+        if path.is_empty() {
+            // The root directory itself.
+            return Ok(());
+        }
+        if self.files.len() as u64 >= self.max_entries {
+            return Err(ImageError::TooManyEntries {
+                what: self.what.clone(),
+                limit: self.max_entries,
+            });
+        }
+        let link = match (&h.link, h.kind) {
+            (Some(l), super::EntryKind::Hardlink) => {
+                Some(normalize_path(l).ok_or_else(|| ImageError::UnsafePath {
+                    what: self.what.clone(),
+                    path: format!("{} (hard link to {l})", h.name),
+                })?)
+            }
+            (l, _) => l.clone(),
+        };
+        let entry = Entry {
+            path,
+            kind: h.kind,
+            size: h.size,
+            mode: h.mode,
+            uid: h.uid,
+            gid: h.gid,
+            mtime: h.mtime,
+            link,
+        };
+        if let Some(c) = &mut self.capture {
+            self.capturing = c.wants(&self.what, &entry);
+        }
+        self.files.push(entry);
+        Ok(())
+    }
+
+    fn data(&mut self, data: &[u8]) -> Result<(), ImageError> {
+        if self.capturing {
+            if let Some(c) = &mut self.capture {
+                c.data(data).map_err(|reason| ImageError::Capture {
+                    what: self.what.clone(),
+                    reason,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), ImageError> {
+        if std::mem::take(&mut self.capturing) {
+            if let Some(c) = &mut self.capture {
+                c.end().map_err(|reason| ImageError::Capture {
+                    what: self.what.clone(),
+                    reason,
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The uncompressed side of a layer: hash, count, list.
+struct LayerSink {
+    hasher: Hasher,
+    size: u64,
+    budget: u64,
+    tar: TarReader,
+    lister: Lister,
+    /// The first problem; hashing goes on after it, listing stops.
+    error: Option<ImageError>,
+    /// Fatal: stop everything (a bomb, a capture failure).
+    fatal: Option<ImageError>,
+}
+
+impl Write for LayerSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.size += buf.len() as u64;
+        if self.size > self.budget {
+            return Err(io::Error::other("bomb"));
+        }
+        self.hasher.update(buf);
+        if self.error.is_none() {
+            if let Err(e) = self.tar.push(buf, &mut self.lister) {
+                match e {
+                    PushError::Tar(t) => {
+                        self.error = Some(ImageError::Tar {
+                            what: self.lister.what.clone(),
+                            offset: t.offset,
+                            reason: t.reason,
+                        })
+                    }
+                    PushError::Sink(e @ ImageError::Capture { .. }) => {
+                        self.fatal = Some(e);
+                        return Err(io::Error::other("capture failed"));
+                    }
+                    PushError::Sink(e) => self.error = Some(e),
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+enum Scan {
+    /// Collecting the first bytes to decide.
+    Head(Vec<u8>),
+    Json(Vec<u8>),
+    Layer(Box<Decoder<LayerSink>>),
+    /// A layer whose decompression failed: only the stored hash goes on.
+    Broken(Box<LayerSink>, String, Compression),
+    Other,
+}
+
+/// Bytes to look at before deciding what a blob is: one tar header.
+const HEAD: usize = 512;
+
+/// Scans one member of an archive.
+pub(crate) struct BlobScan {
+    path: String,
+    declared_size: u64,
+    hasher: Hasher,
+    size: u64,
+    scan: Scan,
+    limits: Limits,
+    capture: Option<Box<dyn Capture>>,
+}
+
+impl BlobScan {
+    pub fn new(
+        path: String,
+        declared_size: u64,
+        limits: Limits,
+        capture: Option<Box<dyn Capture>>,
+    ) -> BlobScan {
+        BlobScan {
+            path,
+            declared_size,
+            hasher: Hasher::sha256(),
+            size: 0,
+            scan: Scan::Head(Vec::with_capacity(HEAD.min(declared_size as usize))),
+            limits,
+            capture,
+        }
+    }
+
+    fn decide(&mut self, head: Vec<u8>) -> Result<(), ImageError> {
+        let first = head.iter().copied().find(|b| !b.is_ascii_whitespace());
+        let compressed = matches!(
+            Compression::sniff(&head),
+            Compression::Gzip | Compression::Zstd
+        );
+        self.scan = if compressed || super::tar::looks_like_tar(&head) {
+            let sink = LayerSink {
+                hasher: Hasher::sha256(),
+                size: 0,
+                budget: self.limits.bomb_floor,
+                tar: TarReader::new(),
+                lister: Lister {
+                    what: self.path.clone(),
+                    files: Vec::new(),
+                    max_entries: self.limits.max_entries,
+                    capture: self.capture.take(),
+                    capturing: false,
+                },
+                error: None,
+                fatal: None,
+            };
+            Scan::Layer(Box::new(Decoder::new(sink)))
+        } else if matches!(first, Some(b'{' | b'[')) {
+            if self.declared_size > self.limits.max_json {
+                return Err(ImageError::TooLarge {
+                    what: self.path.clone(),
+                    limit: self.limits.max_json,
+                });
+            }
+            Scan::Json(Vec::with_capacity(self.declared_size as usize))
+        } else {
+            Scan::Other
+        };
+        self.feed(&head)
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<(), ImageError> {
+        match &mut self.scan {
+            Scan::Head(_) | Scan::Other | Scan::Broken(..) => Ok(()),
+            Scan::Json(buf) => {
+                if (buf.len() + data.len()) as u64 > self.limits.max_json {
+                    return Err(ImageError::TooLarge {
+                        what: self.path.clone(),
+                        limit: self.limits.max_json,
+                    });
+                }
+                buf.extend_from_slice(data);
+                Ok(())
+            }
+            Scan::Layer(dec) => {
+                if let Some(sink) = dec_sink_mut(dec) {
+                    sink.budget = self
+                        .limits
+                        .bomb_floor
+                        .max(self.size.saturating_mul(self.limits.max_ratio));
+                }
+                if let Err(e) = dec.push(data) {
+                    return self.layer_failed(e);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The decoder stopped: a bomb or capture failure is fatal, corrupt
+    /// compressed data is recorded and hashing of the stored bytes goes on.
+    fn layer_failed(&mut self, e: io::Error) -> Result<(), ImageError> {
+        let Scan::Layer(dec) = std::mem::replace(&mut self.scan, Scan::Other) else {
+            return Ok(());
+        };
+        let kind = dec.compression();
+        let Some(mut sink) = into_sink(*dec) else {
+            return Ok(());
+        };
+        if let Some(f) = sink.fatal.take() {
+            return Err(f);
+        }
+        if sink.size > sink.budget {
+            return Err(ImageError::Bomb {
+                what: self.path.clone(),
+                limit: sink.budget,
+                compressed: self.size,
+                ratio: self.limits.max_ratio,
+            });
+        }
+        let kind = kind.unwrap_or(Compression::None);
+        let what = match kind {
+            Compression::Zstd => "zstd",
+            _ => "gzip",
+        };
+        self.scan = Scan::Broken(
+            Box::new(sink),
+            format!("its {what} data is corrupt after {} bytes: {e}", self.size),
+            kind,
+        );
+        Ok(())
+    }
+
+    pub fn push(&mut self, data: &[u8]) -> Result<(), ImageError> {
+        self.hasher.update(data);
+        self.size += data.len() as u64;
+        if let Scan::Head(head) = &mut self.scan {
+            let take = (HEAD - head.len()).min(data.len());
+            head.extend_from_slice(&data[..take]);
+            if head.len() < HEAD {
+                return Ok(());
+            }
+            let head = std::mem::take(head);
+            self.decide(head)?;
+            return self.feed(&data[take..]);
+        }
+        self.feed(data)
+    }
+
+    /// The blob is complete. Gives back the capture handed in.
+    pub fn finish(mut self) -> Result<(Blob, Option<Box<dyn Capture>>), ImageError> {
+        if let Scan::Head(head) = &mut self.scan {
+            let head = std::mem::take(head);
+            if head.is_empty() {
+                self.scan = Scan::Other;
+            } else {
+                self.decide(head)?;
+            }
+        }
+        let content = match std::mem::replace(&mut self.scan, Scan::Other) {
+            Scan::Head(_) | Scan::Other => BlobContent::Other,
+            Scan::Json(buf) => BlobContent::Json(Arc::new(buf)),
+            Scan::Layer(dec) => {
+                let compression = dec.compression().unwrap_or(Compression::None);
+                match dec.finish() {
+                    (Some(sink), Ok(())) => {
+                        layer_content(sink, compression, None, &mut self.capture)?
+                    }
+                    (Some(sink), Err(e)) => {
+                        let reason = if sink.fatal.is_none() && sink.size > sink.budget {
+                            return Err(ImageError::Bomb {
+                                what: self.path.clone(),
+                                limit: sink.budget,
+                                compressed: self.size,
+                                ratio: self.limits.max_ratio,
+                            });
+                        } else {
+                            format!("its compressed data is incomplete or corrupt: {e}")
+                        };
+                        layer_content(sink, compression, Some(reason), &mut self.capture)?
+                    }
+                    (None, _) => BlobContent::Other,
+                }
+            }
+            Scan::Broken(sink, reason, c) => {
+                layer_content(*sink, c, Some(reason), &mut self.capture)?
+            }
+        };
+        let capture = self.capture.take();
+        Ok((
+            Blob {
+                path: self.path,
+                digest: self.hasher.finish(),
+                size: self.size,
+                content,
+            },
+            capture,
+        ))
+    }
+}
+
+fn layer_content(
+    mut sink: LayerSink,
+    compression: Compression,
+    broken: Option<String>,
+    capture: &mut Option<Box<dyn Capture>>,
+) -> Result<BlobContent, ImageError> {
+    if capture.is_none() {
+        *capture = sink.lister.capture.take();
+    }
+    if let Some(f) = sink.fatal.take() {
+        return Err(f);
+    }
+    let mut error = broken;
+    if error.is_none() {
+        if let Some(e) = sink.error.take() {
+            error = Some(e.to_string());
+        } else if let Err(PushError::Tar(t)) = sink.tar.finish::<()>() {
+            error = Some(format!("at byte {}: {}", t.offset, t.reason));
+        }
+    }
+    Ok(BlobContent::Layer(Arc::new(LayerInfo {
+        compression,
+        diff_id: sink.hasher.finish(),
+        uncompressed_size: sink.size,
+        files: sink.lister.files,
+        error,
+    })))
+}
+
+fn dec_sink_mut(dec: &mut Decoder<LayerSink>) -> Option<&mut LayerSink> {
+    dec.get_mut()
+}
+
+fn into_sink(dec: Decoder<LayerSink>) -> Option<LayerSink> {
+    dec.into_inner()
+}
