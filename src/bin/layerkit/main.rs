@@ -9,35 +9,35 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod catalog;
+mod commit;
+mod compress;
 mod copy;
 mod credentials;
 mod delete;
-mod digest;
-mod commit;
-mod compress;
 mod df;
+mod digest;
 mod dockerfile;
 mod export;
 mod images;
 mod import;
 mod input;
+mod load;
 mod login;
 mod logout;
 mod manifest;
 mod progress;
+mod prune;
 mod pull;
 mod push;
 mod registry_args;
 mod registry_config;
-mod tags;
-mod transfer;
-mod transport;
-mod load;
-mod prune;
 mod rmi;
 mod save;
 mod store;
 mod tag;
+mod tags;
+mod transfer;
+mod transport;
 
 /// Docker/OCI image tools that need no daemon: parse and lint Dockerfiles,
 /// inspect image tarballs, manage a local image store, talk to registries.

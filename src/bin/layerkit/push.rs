@@ -66,16 +66,28 @@ fn from_source(from: &str, ctx: &Ctx) -> anyhow::Result<(Layout, Option<Staging>
     };
     if path.is_dir() {
         if !path.join("index.json").exists() {
-            bail!("{}: not an OCI image layout (no index.json)", path.display());
+            bail!(
+                "{}: not an OCI image layout (no index.json)",
+                path.display()
+            );
         }
         return Ok((Layout::dir(path, name), None));
     }
     let root = store::default_root(ctx.root.as_deref())?;
-    let staging = Staging(root.join("ingest").join(format!("push-{}", std::process::id())));
+    let staging = Staging(
+        root.join("ingest")
+            .join(format!("push-{}", std::process::id())),
+    );
     let _ = std::fs::remove_dir_all(&staging.0);
-    let tmp_ctx = Ctx { root: Some(staging.0.clone()) };
+    let tmp_ctx = Ctx {
+        root: Some(staging.0.clone()),
+    };
     load::run(
-        load::Args { input: Some(path.clone()), quiet: true, platform: None },
+        load::Args {
+            input: Some(path.clone()),
+            quiet: true,
+            platform: None,
+        },
         &tmp_ctx,
     )
     .with_context(|| format!("reading {}", path.display()))?;
@@ -89,7 +101,10 @@ fn from_source(from: &str, ctx: &Ctx) -> anyhow::Result<(Layout, Option<Staging>
             path.display(),
             many.len(),
             path.display(),
-            many.iter().flat_map(|i| i.tags.iter().map(|t| t.familiar())).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .flat_map(|i| i.tags.iter().map(|t| t.familiar()))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut layout = Layout::store(store)?;

@@ -132,7 +132,10 @@ pub fn copy(
             (root, children)
         }
         Manifest::Index(index) => {
-            let wanted = opts.platform.clone().unwrap_or_else(crate::store::host_platform);
+            let wanted = opts
+                .platform
+                .clone()
+                .unwrap_or_else(crate::store::host_platform);
             let Some(d) = registry::select_platform(&index, &wanted) else {
                 return Err(RegistryError::NoMatchingPlatform {
                     reference: what,
@@ -577,13 +580,23 @@ pub struct Layout {
 impl Layout {
     /// An OCI layout directory, reading or writing the image `name`.
     pub fn dir(dir: PathBuf, name: Option<String>) -> Layout {
-        Layout { dir, name, entry: None, store: None }
+        Layout {
+            dir,
+            name,
+            entry: None,
+            store: None,
+        }
     }
 
     /// The local store, locked shared for adding blobs and names.
     pub fn store(store: Store) -> anyhow::Result<Layout> {
         let lock = store.lock_shared()?;
-        Ok(Layout { dir: store.root.clone(), name: None, entry: None, store: Some((store, lock)) })
+        Ok(Layout {
+            dir: store.root.clone(),
+            name: None,
+            entry: None,
+            store: Some((store, lock)),
+        })
     }
 }
 
@@ -784,9 +797,12 @@ impl Dest for Layout {
         let mut index = self.index()?;
         match &self.name {
             Some(name) => {
-                index.manifests.retain(|d| d.ref_name() != Some(name.as_str()));
+                index
+                    .manifests
+                    .retain(|d| d.ref_name() != Some(name.as_str()));
                 let mut d = m.descriptor();
-                d.annotations.insert(layerkit::oci::ANNOTATION_REF_NAME.into(), name.clone());
+                d.annotations
+                    .insert(layerkit::oci::ANNOTATION_REF_NAME.into(), name.clone());
                 index.manifests.push(d);
             }
             None if index.manifests.iter().any(|d| d.digest == m.digest) => return Ok(()),
