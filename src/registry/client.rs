@@ -120,6 +120,8 @@ struct EndpointState {
     /// fallback.
     base: String,
     auth: AuthState,
+    /// A mirror that could not be reached: skipped from then on.
+    down: bool,
 }
 
 /// A manifest as a registry served it.
@@ -222,6 +224,7 @@ impl<T: Transport> Client<T> {
                         base: e.base.clone(),
                         endpoint: e,
                         auth: AuthState::default(),
+                        down: false,
                     })
                 })
                 .collect(),
@@ -257,9 +260,11 @@ impl<T: Transport> Client<T> {
         })
     }
 
-    /// Endpoints to read from, in order.
+    /// Endpoints to read from, in order (mirrors found down are skipped).
     fn readers(&self) -> Vec<usize> {
-        (0..self.endpoints.len()).collect()
+        (0..self.endpoints.len())
+            .filter(|i| !lock(&self.endpoints[*i]).down)
+            .collect()
     }
 
     fn authorization(&self, ep: usize, scopes: &[Scope]) -> Option<String> {
@@ -297,10 +302,16 @@ impl<T: Transport> Client<T> {
         let mut authenticated = false;
         let mut attempt = 0u32;
         loop {
-            let (base, fallback) = {
+            let (base, fallback, mirror) = {
                 let st = lock(&self.endpoints[ep]);
-                (st.base.clone(), st.endpoint.http_fallback)
+                (
+                    st.base.clone(),
+                    st.endpoint.http_fallback,
+                    st.endpoint.mirror,
+                )
             };
+            // A mirror gets one try: the registry itself is the fallback.
+            let attempts = if mirror { 1 } else { ATTEMPTS };
             let url = if absolute {
                 target.to_string()
             } else {
@@ -340,9 +351,12 @@ impl<T: Transport> Client<T> {
                             continue;
                         }
                     }
-                    if e.is_transient() && replayable && attempt < ATTEMPTS {
+                    if e.is_transient() && replayable && attempt < attempts {
                         self.backoff(attempt).await;
                         continue;
+                    }
+                    if mirror {
+                        lock(&self.endpoints[ep]).down = true;
                     }
                     return Err(RegistryError::Transport {
                         what: format!("{what} ({method} {url})"),
@@ -373,7 +387,7 @@ impl<T: Transport> Client<T> {
                     let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
                     return Err(self.refused(ep));
                 }
-                429 | 500..=599 if replayable && attempt < ATTEMPTS => {
+                429 | 500..=599 if replayable && attempt < attempts => {
                     let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
                     self.backoff(attempt).await;
                     continue;
