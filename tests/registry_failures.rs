@@ -57,7 +57,7 @@ fn registry_dying_mid_pull_then_retry_finishes() {
     // some of the layer is down.
     let relay = Relay::start(reg.port, 4 << 20);
     let target = format!("{}/slow/img:1", relay.host);
-    let mut child = home
+    let child = home
         .layerkit()
         .args(["pull", &target])
         .stdout(Stdio::piped())
@@ -134,7 +134,7 @@ fn registry_dying_mid_push_then_retry_finishes() {
     // response long enough to kill the registry under it.
     let relay = Relay::start(reg.port, 2 << 10);
     let target = format!("{}/push/img:1", relay.host);
-    let mut child = home
+    let child = home
         .layerkit()
         .args(["push", "--from"])
         .arg(&layout)
