@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod blob_locations;
 mod catalog;
 mod commit;
 mod compress;

@@ -26,6 +26,7 @@ use layerkit::oci::media_type as mt;
 use layerkit::oci::{Descriptor, Digest, ImageIndex, Manifest, Platform, Reference};
 use layerkit::registry::{self, Client, RegistryError, UploadStart, Verifier};
 
+use crate::blob_locations;
 use crate::progress::{Bar, Progress};
 use crate::store::{Lock as StoreLock, Store};
 use crate::transport::{block_on, Native, Stream};
@@ -72,6 +73,10 @@ pub trait Source: Sync {
 pub trait Dest: Sync {
     fn describe(&self) -> String;
     fn has_blob(&self, desc: &Descriptor) -> anyhow::Result<bool>;
+    /// `(registry, repository)` when the destination is a registry.
+    fn registry_repo(&self) -> Option<(String, String)> {
+        None
+    }
     /// Mounts a blob from another repository of the same registry.
     fn mount(&self, _desc: &Descriptor, _from: &(String, String)) -> anyhow::Result<bool> {
         Ok(false)
@@ -168,6 +173,10 @@ pub fn copy(
         }
     }
     let stats = transfer_blobs(src, dst, &blobs, opts)?;
+    let digests: Vec<Digest> = blobs.iter().map(|b| b.digest.clone()).collect();
+    for (registry, repo) in src.registry_repo().into_iter().chain(dst.registry_repo()) {
+        blob_locations::record(&registry, &repo, &digests);
+    }
     if let Manifest::Index(_) = top.parse(&what)? {
         for (child, _) in &images {
             dst.put_child_manifest(child)?;
@@ -203,6 +212,7 @@ fn transfer_blobs(
     let errors: Mutex<Vec<anyhow::Error>> = Mutex::new(Vec::new());
     let stats = Mutex::new(Stats::default());
     let from = src.registry_repo();
+    let to = dst.registry_repo();
     let bars: Vec<Bar> = blobs
         .iter()
         .map(|b| {
@@ -225,7 +235,21 @@ fn transfer_blobs(
                         lock(&stats).skipped += 1;
                         return Ok(());
                     }
-                    if let Some(f) = &from {
+                    // Mount from the source repository, or from one this
+                    // machine saw the blob in, on the same registry.
+                    let mut candidates: Vec<(String, String)> = from.iter().cloned().collect();
+                    if let Some((reg, repo)) = &to {
+                        for r in blob_locations::lookup(reg, &desc.digest)
+                            .into_iter()
+                            .take(3)
+                        {
+                            let c = (reg.clone(), r);
+                            if &c.1 != repo && !candidates.contains(&c) {
+                                candidates.push(c);
+                            }
+                        }
+                    }
+                    for f in &candidates {
                         if dst.mount(desc, f)? {
                             bar.status(&format!("Mounted from {}", f.1), false);
                             lock(&stats).mounted += 1;
@@ -406,6 +430,13 @@ impl Read for HashingReader {
 impl Dest for RegistryImage {
     fn describe(&self) -> String {
         self.reference.to_string()
+    }
+
+    fn registry_repo(&self) -> Option<(String, String)> {
+        Some((
+            self.reference.registry.clone(),
+            self.reference.repository.clone(),
+        ))
     }
 
     fn has_blob(&self, desc: &Descriptor) -> anyhow::Result<bool> {
