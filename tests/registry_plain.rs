@@ -370,6 +370,21 @@ fn push_from_archives_and_from_the_store() {
             cfg(&format!("oci:{}:t", layout.display()))["rootfs"]
         );
     }
+    // copy reads archives too, and writes into the store.
+    let copied = format!("{}/from/copy:1", reg.host);
+    let (ok, _, err) = output(home.layerkit().args([
+        "copy",
+        &format!("docker-archive:{}", docker_tar.display()),
+        &copied,
+    ]));
+    assert!(ok, "{err}");
+    let (ok, _, err) = output(
+        home.layerkit()
+            .args(["copy", &copied, "store:copied/img:3"]),
+    );
+    assert!(ok, "{err}");
+    let images = run_ok(home.layerkit().args(["images", "--format", "json"]));
+    assert!(images.contains("copied/img"), "{images}");
     // The staging copies are gone.
     let leftovers: Vec<_> = std::fs::read_dir(home.store().join("ingest"))
         .map(|d| d.flatten().collect())

@@ -12,7 +12,7 @@ use crate::progress::Progress;
 use crate::registry_args::{parse_ref, parse_size, RegistryArgs};
 use crate::registry_config;
 use crate::transfer::{self, Dest, Layout, Options, RegistryImage, Source};
-use crate::{Ctx, Outcome};
+use crate::{load, store, Ctx, Outcome};
 
 /// Where an image is.
 pub enum Location {
@@ -22,6 +22,8 @@ pub enum Location {
     Layout(PathBuf, Option<String>),
     /// `store:REF` (the local store).
     Store(Reference),
+    /// `docker-archive:FILE[:NAME]`, `oci-archive:FILE[:NAME]` (read only).
+    Archive(String),
 }
 
 impl Location {
@@ -42,11 +44,89 @@ impl Location {
         if let Some(r) = s.strip_prefix("store:") {
             return Ok(Location::Store(parse_ref(r)?));
         }
-        if s.contains("://") || s.starts_with("docker-archive:") || s.starts_with("oci-archive:") {
-            bail!("{s:?}: unsupported location; use docker://REF, oci:DIR[:NAME], store:REF or a plain image reference");
+        if let Some(f) = s
+            .strip_prefix("docker-archive:")
+            .or_else(|| s.strip_prefix("oci-archive:"))
+        {
+            return Ok(Location::Archive(f.to_string()));
+        }
+        if s.contains("://") {
+            bail!("{s:?}: unsupported location; use docker://REF, oci:DIR[:NAME], store:REF, docker-archive:FILE or a plain image reference");
         }
         Ok(Location::Registry(parse_ref(s)?))
     }
+}
+
+/// A temporary store holding an archive's images while they are pushed;
+/// removed when dropped.
+pub struct Staging(PathBuf);
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The source `--from` names: an OCI layout directory (`DIR` or
+/// `DIR:NAME`), or an archive file (docker-archive, oci-archive, maybe
+/// compressed; `FILE` or `FILE:NAME` when it holds several images), which
+/// is read once into a temporary store next to the local store.
+pub fn from_source(from: &str, ctx: &Ctx) -> anyhow::Result<(Layout, Option<Staging>)> {
+    let path = PathBuf::from(from);
+    let (path, name) = if path.exists() {
+        (path, None)
+    } else {
+        match from.rsplit_once(':') {
+            Some((p, n)) if PathBuf::from(p).exists() => (PathBuf::from(p), Some(n.to_string())),
+            _ => bail!("{from}: no such file or directory"),
+        }
+    };
+    if path.is_dir() {
+        if !path.join("index.json").exists() {
+            bail!(
+                "{}: not an OCI image layout (no index.json)",
+                path.display()
+            );
+        }
+        return Ok((Layout::dir(path, name), None));
+    }
+    let root = store::default_root(ctx.root.as_deref())?;
+    let staging = Staging(
+        root.join("ingest")
+            .join(format!("push-{}", std::process::id())),
+    );
+    let _ = std::fs::remove_dir_all(&staging.0);
+    let tmp_ctx = Ctx {
+        root: Some(staging.0.clone()),
+    };
+    load::run(
+        load::Args {
+            input: Some(path.clone()),
+            quiet: true,
+            platform: None,
+        },
+        &tmp_ctx,
+    )
+    .with_context(|| format!("reading {}", path.display()))?;
+    let store = tmp_ctx.store()?;
+    let images = store.images()?;
+    let entry = match (&name, images.as_slice()) {
+        (Some(n), _) => store.find(&images, n)?.image.entry.clone(),
+        (None, [one]) => one.entry.clone(),
+        (None, many) => bail!(
+            "{}: the archive holds {} images; name one as {}:NAME (names: {})",
+            path.display(),
+            many.len(),
+            path.display(),
+            many.iter()
+                .flat_map(|i| i.tags.iter().map(|t| t.familiar()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut layout = Layout::store(store)?;
+    layout.entry = Some(entry);
+    Ok((layout, Some(staging)))
 }
 
 /// Options shared by the commands that transfer images.
@@ -67,17 +147,31 @@ pub struct TransferArgs {
 }
 
 impl TransferArgs {
-    pub fn source(&self, loc: &Location, ctx: &Ctx) -> anyhow::Result<Box<dyn Source>> {
-        Ok(match loc {
-            Location::Registry(r) => Box::new(self.registry_image(r)?),
-            Location::Layout(dir, name) => {
-                if !dir.join("index.json").exists() {
-                    bail!("{}: not an OCI layout (no index.json)", dir.display());
+    /// The source at `loc`, and the staging copy that must outlive it when
+    /// the source is an archive.
+    pub fn source(
+        &self,
+        loc: &Location,
+        ctx: &Ctx,
+    ) -> anyhow::Result<(Box<dyn Source>, Option<Staging>)> {
+        if let Location::Archive(f) = loc {
+            let (layout, staging) = from_source(f, ctx)?;
+            return Ok((Box::new(layout), staging));
+        }
+        Ok((
+            match loc {
+                Location::Registry(r) => Box::new(self.registry_image(r)?),
+                Location::Layout(dir, name) => {
+                    if !dir.join("index.json").exists() {
+                        bail!("{}: not an OCI layout (no index.json)", dir.display());
+                    }
+                    Box::new(Layout::dir(dir.clone(), name.clone()))
                 }
-                Box::new(Layout::dir(dir.clone(), name.clone()))
-            }
-            Location::Store(r) => Box::new(store_image(ctx, &r.to_string())?),
-        })
+                Location::Store(r) => Box::new(store_image(ctx, &r.to_string())?),
+                Location::Archive(_) => unreachable!("handled above"),
+            },
+            None,
+        ))
     }
 
     pub fn dest(&self, loc: &Location, ctx: &Ctx) -> anyhow::Result<Box<dyn Dest>> {
@@ -85,6 +179,9 @@ impl TransferArgs {
             Location::Registry(r) => Box::new(self.registry_image(r)?),
             Location::Layout(dir, name) => Box::new(Layout::dir(dir.clone(), name.clone())),
             Location::Store(_) => Box::new(Layout::store(ctx.store()?)?),
+            Location::Archive(f) => bail!(
+                "{f}: copy writes to registries, OCI layouts and the store; to make an archive, copy to store:REF and `layerkit save` it"
+            ),
         })
     }
 
@@ -110,6 +207,8 @@ Locations:
   REF | docker://REF     an image in a registry (ubuntu:24.04, localhost:5000/app:1)
   oci:DIR[:NAME]         an OCI image layout directory (NAME: its ref.name)
   store:REF              the local store
+  docker-archive:FILE[:NAME], oci-archive:FILE[:NAME]
+                         an image archive (as a source; gzip'd is fine)
 
 Examples:
   layerkit copy ghcr.io/org/app:1.2 registry.example.com/app:1.2
@@ -146,11 +245,11 @@ pub fn store_image(ctx: &Ctx, name: &str) -> anyhow::Result<Layout> {
 pub fn run(cmd: Copy, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let src_loc = Location::parse(&cmd.src)?;
     let dst_loc = Location::parse(&cmd.dst)?;
-    let src = cmd.transfer.source(&src_loc, ctx)?;
+    let (src, _staging) = cmd.transfer.source(&src_loc, ctx)?;
     let dst = cmd.transfer.dest(&dst_loc, ctx)?;
     let tags: Vec<Reference> = match &dst_loc {
         Location::Registry(r) | Location::Store(r) => vec![r.clone()],
-        Location::Layout(..) => Vec::new(),
+        Location::Layout(..) | Location::Archive(_) => Vec::new(),
     };
     if let Location::Registry(r) = &dst_loc {
         if r.digest.is_some() && r.tag.is_none() {

@@ -80,7 +80,7 @@ fn pull_one(cmd: &Pull, ctx: &Ctx, reference: &Reference) -> anyhow::Result<()> 
             .tag
             .clone()
             .unwrap_or_else(|| reference.identifier()),
-        reference.familiar_name()
+        reference.repository
     ));
     let src = cmd.transfer.registry_image(reference)?;
     let dst = Layout::store(ctx.store()?)?;

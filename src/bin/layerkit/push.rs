@@ -1,16 +1,14 @@
 //! `layerkit push`: upload an image from the local store, or straight from
 //! an image directory, to a registry.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Context};
 use clap::Args;
 
-use crate::copy::{store_image, TransferArgs};
+use crate::copy::{from_source, store_image, Staging, TransferArgs};
 use crate::progress::Progress;
 use crate::registry_args::parse_ref;
-use crate::transfer::{self, Layout, Options, Source};
-use crate::{load, store, Ctx, Outcome};
+use crate::transfer::{self, Options, Source};
+use crate::{Ctx, Outcome};
 
 /// Upload an image to a registry.
 ///
@@ -38,78 +36,6 @@ pub struct Push {
     format: String,
     #[command(flatten)]
     transfer: TransferArgs,
-}
-
-/// A temporary store holding an archive's images while they are pushed;
-/// removed when dropped.
-struct Staging(PathBuf);
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The source `--from` names: an OCI layout directory (`DIR` or
-/// `DIR:NAME`), or an archive file (docker-archive, oci-archive, maybe
-/// compressed; `FILE` or `FILE:NAME` when it holds several images), which
-/// is read once into a temporary store next to the local store.
-fn from_source(from: &str, ctx: &Ctx) -> anyhow::Result<(Layout, Option<Staging>)> {
-    let path = PathBuf::from(from);
-    let (path, name) = if path.exists() {
-        (path, None)
-    } else {
-        match from.rsplit_once(':') {
-            Some((p, n)) if PathBuf::from(p).exists() => (PathBuf::from(p), Some(n.to_string())),
-            _ => bail!("{from}: no such file or directory"),
-        }
-    };
-    if path.is_dir() {
-        if !path.join("index.json").exists() {
-            bail!(
-                "{}: not an OCI image layout (no index.json)",
-                path.display()
-            );
-        }
-        return Ok((Layout::dir(path, name), None));
-    }
-    let root = store::default_root(ctx.root.as_deref())?;
-    let staging = Staging(
-        root.join("ingest")
-            .join(format!("push-{}", std::process::id())),
-    );
-    let _ = std::fs::remove_dir_all(&staging.0);
-    let tmp_ctx = Ctx {
-        root: Some(staging.0.clone()),
-    };
-    load::run(
-        load::Args {
-            input: Some(path.clone()),
-            quiet: true,
-            platform: None,
-        },
-        &tmp_ctx,
-    )
-    .with_context(|| format!("reading {}", path.display()))?;
-    let store = tmp_ctx.store()?;
-    let images = store.images()?;
-    let entry = match (&name, images.as_slice()) {
-        (Some(n), _) => store.find(&images, n)?.image.entry.clone(),
-        (None, [one]) => one.entry.clone(),
-        (None, many) => bail!(
-            "{}: the archive holds {} images; name one as {}:NAME (names: {})",
-            path.display(),
-            many.len(),
-            path.display(),
-            many.iter()
-                .flat_map(|i| i.tags.iter().map(|t| t.familiar()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut layout = Layout::store(store)?;
-    layout.entry = Some(entry);
-    Ok((layout, Some(staging)))
 }
 
 pub fn run(cmd: Push, ctx: &Ctx) -> anyhow::Result<Outcome> {
