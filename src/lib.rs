@@ -12,6 +12,7 @@
 //!   streaming pass; inspect, history, file trees and wasted space;
 //!   assemble images from layers, apply `--change` instructions, write
 //!   docker-archive and oci-archive streams.
+//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
 //! - [`registry`]: the OCI distribution protocol over a host-supplied
@@ -20,6 +21,7 @@
 pub mod dockerfile;
 pub mod error;
 pub mod image;
+pub mod lint;
 pub mod oci;
 pub mod registry;
 pub mod span;

@@ -135,3 +135,100 @@ pub fn parse_dockerfile(source: &str) -> Result<JsValue, JsError> {
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
+
+#[wasm_bindgen(typescript_custom_section)]
+const LINT_TYPES: &str = r#"
+/** How serious a finding is. */
+export type LintSeverity = "error" | "warning" | "info" | "style";
+
+/** One text replacement. Offsets are JS string indices (UTF-16 units):
+ *  `source.slice(0, start) + text + source.slice(end)` applies it. Lines
+ *  and columns are 1-based; columns count Unicode code points. */
+export interface LintEdit {
+  line: number; column: number; endLine: number; endColumn: number;
+  start: number; end: number; text: string;
+}
+
+/** A change that resolves a finding; edits do not overlap. */
+export interface LintFix { title: string; edits: LintEdit[]; }
+
+/** A problem found by `lint`. `code` is a hadolint code (`DL3006`), a
+ *  BuildKit check name (`FromAsCasing`) or `DL1000` for a parse error. */
+export interface LintFinding {
+  code: string; severity: LintSeverity; message: string;
+  line: number; column: number; endLine: number; endColumn: number;
+  fix?: LintFix;
+}
+
+/** Settings, as in `.hadolint.yaml` (the same keys), plus the build
+ *  context's `.dockerignore` text for `CopyIgnoredFile`. */
+export interface LintConfig {
+  ignored?: string[];
+  override?: { error?: string[]; warning?: string[]; info?: string[]; style?: string[] };
+  trustedRegistries?: string[];
+  "failure-threshold"?: LintSeverity | "none";
+  "label-schema"?: Record<string, "text" | "url" | "spdx" | "hash" | "rfc3339" | "semver" | "email">;
+  "strict-labels"?: boolean;
+  "disable-ignore-pragma"?: boolean;
+  dockerignore?: string;
+}
+
+/** A rule of the catalog. */
+export interface LintRule {
+  code: string; name: string; origin: "hadolint" | "buildkit" | "layerkit";
+  severity: LintSeverity; enabled: boolean; summary: string; description: string;
+  bad: string; good: string; fixable: boolean; url: string;
+}
+"#;
+
+/// Lints a Dockerfile: hadolint's rules and BuildKit's build checks, after
+/// variable expansion. Never throws for bad Dockerfiles (parse errors are
+/// `DL1000` findings); throws for an invalid `config`, naming the key.
+#[wasm_bindgen(js_name = lint, unchecked_return_type = "LintFinding[]")]
+pub fn lint(
+    source: &str,
+    #[wasm_bindgen(unchecked_param_type = "LintConfig | undefined")] config: JsValue,
+) -> Result<JsValue, JsError> {
+    use crate::lint::{lint_with, Config, Inputs};
+    let mut value: serde_json::Value = if config.is_undefined() || config.is_null() {
+        serde_json::Value::Null
+    } else {
+        serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&e.to_string()))?
+    };
+    let dockerignore = match value.as_object_mut().and_then(|m| m.remove("dockerignore")) {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(_) => {
+            return Err(JsError::new(
+                "config: `dockerignore`: expected the text of a .dockerignore",
+            ))
+        }
+        None => None,
+    };
+    let config = Config::from_value(&value, "config").map_err(|e| JsError::new(&e.to_string()))?;
+    let df = dockerfile::parse(source);
+    let inputs = Inputs {
+        dockerignore: dockerignore.as_deref(),
+    };
+    let mut findings = lint_with(&df, &config, &inputs);
+    // Byte offsets to JS string indices.
+    let utf16 = |byte: usize| -> usize {
+        source
+            .get(..byte)
+            .map_or(byte, |s| s.chars().map(char::len_utf16).sum())
+    };
+    if !source.is_ascii() {
+        for f in findings.iter_mut() {
+            for e in f.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+                e.start = utf16(e.start);
+                e.end = utf16(e.end);
+            }
+        }
+    }
+    to_js(&findings)
+}
+
+/// The rule catalog: code, name, origin, default severity, docs, examples.
+#[wasm_bindgen(js_name = rules, unchecked_return_type = "LintRule[]")]
+pub fn rules() -> Result<JsValue, JsError> {
+    to_js(&crate::lint::rules::ALL)
+}

@@ -22,6 +22,7 @@ mod export;
 mod images;
 mod import;
 mod input;
+mod lint;
 mod load;
 mod login;
 mod logout;
@@ -72,6 +73,7 @@ enum Command {
     /// Work with Dockerfiles: parse them exactly as BuildKit does.
     #[command(subcommand)]
     Dockerfile(dockerfile::Command),
+    Lint(Box<lint::LintArgs>),
     /// Log in to a registry (credentials checked, then saved as docker does).
     Login(login::Login),
     /// Log out from a registry.
@@ -177,6 +179,7 @@ fn main() -> ExitCode {
         Command::Export(a) => export::run(a, &ctx),
         Command::Commit(a) => commit::run(a, &ctx),
         Command::System(SystemCommand::Df(a)) => df::run(a, &ctx),
+        Command::Lint(args) => lint::run(*args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
