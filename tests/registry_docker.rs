@@ -15,6 +15,11 @@ use std::process::Stdio;
 use support::registry::{noise, output, umoci_image, Home, Registry};
 use support::{run_ok, scratch, Docker};
 
+/// The engine is shared by the tests of this file; dockerd 20.10 has
+/// been seen to fail a pull when another client logs in meanwhile, so the
+/// tests take turns.
+static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn config_digest(home: &Home, reference: &str) -> String {
     let m = run_ok(home.layerkit().args(["manifest", reference]));
     let m: serde_json::Value = serde_json::from_str(&m).unwrap();
@@ -23,6 +28,7 @@ fn config_digest(home: &Home, reference: &str) -> String {
 
 #[test]
 fn docker_pulls_what_we_push_and_we_pull_what_docker_pushes() {
+    let _turn = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     let docker = Docker::shared();
     let reg = Registry::plain("docker-plain");
     let home = Home::new("docker-plain");
@@ -75,6 +81,7 @@ fn docker_pulls_what_we_push_and_we_pull_what_docker_pushes() {
 
 #[test]
 fn docker_logs_in_and_pulls_over_tls_with_basic_auth() {
+    let _turn = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
     let docker = Docker::shared();
     let reg = Registry::tls_basic("docker-tls", "bob", "pw-for-bob");
     let home = Home::new("docker-tls");
