@@ -231,6 +231,11 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// Forgets the mirrors: every request goes to the registry itself.
+    pub fn drop_mirrors(&mut self) {
+        self.endpoints.retain(|e| !lock(e).endpoint.mirror);
+    }
+
     pub fn transport(&self) -> &T {
         &self.transport
     }
@@ -1220,11 +1225,13 @@ impl<T: Transport> Client<T> {
 fn api_error(what: String, status: u16, body: &[u8]) -> RegistryError {
     let errors = parse_api_errors(body);
     if errors.is_empty() {
-        RegistryError::Status {
-            what,
-            status,
-            body: clip(body),
-        }
+        // HEAD answers have no body: say what the status means.
+        let body = match (clip(body), status) {
+            (b, 404) if b.is_empty() => "not found".to_string(),
+            (b, 403) if b.is_empty() => "forbidden".to_string(),
+            (b, _) => b,
+        };
+        RegistryError::Status { what, status, body }
     } else {
         RegistryError::Api {
             what,

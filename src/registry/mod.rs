@@ -14,6 +14,22 @@
 //! The core builds requests and reads responses; the host moves the bytes.
 //! Nothing here touches a socket or a file, so the same client runs in the
 //! CLI and in a Workers runtime.
+//!
+//! A host implements [`Transport`] with four calls. The CLI's is blocking
+//! HTTP/1.1 (its futures are ready at once and run under a tiny
+//! `block_on`); a worker's maps them onto `fetch`:
+//!
+//! ```text
+//! send(Request)        fetch(url, {method, headers, body, redirect: "follow"})
+//!                      → Response { status, headers, body: response.body }
+//! read_body(body, n)   read the ReadableStream to its end, refusing more than n bytes
+//! sleep(ms)            a Promise around setTimeout (scheduler.wait in Workers)
+//! now()                Date.now() / 1000, so bearer tokens are reused until they expire
+//! ```
+//!
+//! Blob bodies stay the host's streams (`Transport::Body`): the worker
+//! can tee a registry's response into its cache and its client while a
+//! [`Verifier`] hashes the chunks.
 
 pub mod auth;
 pub mod client;

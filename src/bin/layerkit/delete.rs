@@ -26,7 +26,7 @@ pub struct Delete {
 pub fn run(cmd: Delete) -> anyhow::Result<Outcome> {
     let r = parse_ref(&cmd.reference)?;
     let settings = cmd.registry.settings(&[&r.registry])?;
-    let client = registry_config::client(&settings, &r.registry)?;
+    let client = registry_config::origin_client(&settings, &r.registry)?;
     let digest = match &r.digest {
         Some(d) => d.clone(),
         None => block_on(client.manifest_descriptor(&r.repository, &r.identifier()))?.digest,

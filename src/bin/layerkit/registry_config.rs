@@ -213,6 +213,15 @@ pub fn client(settings: &Arc<Settings>, registry: &str) -> anyhow::Result<Client
     client_with(settings, registry, credential)
 }
 
+/// A client for `registry` itself, without its mirrors: for deletes,
+/// whose digest must come from the registry that deletes.
+pub fn origin_client(settings: &Arc<Settings>, registry: &str) -> anyhow::Result<Client<Native>> {
+    let credential = credentials::lookup(registry)?;
+    let mut c = client_with(settings, registry, credential)?;
+    c.drop_mirrors();
+    Ok(c)
+}
+
 /// A client for `registry` logging in with `credential`.
 pub fn client_with(
     settings: &Arc<Settings>,
