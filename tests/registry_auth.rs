@@ -315,3 +315,39 @@ fn credential_helpers_are_used_as_docker_uses_them() {
     );
     assert!(!store.exists(), "logout did not erase the helper's entry");
 }
+
+#[test]
+fn identity_tokens_use_the_oauth2_refresh_grant() {
+    let reg = Registry::token("identity", USER, PASSWORD);
+    let home = Home::new("identity");
+    let write_config = |token: &str| {
+        std::fs::create_dir_all(home.docker_config().parent().unwrap()).unwrap();
+        let v =
+            serde_json::json!({"auths": {reg.host.clone(): {"auth": "", "identitytoken": token}}});
+        std::fs::write(home.docker_config(), v.to_string()).unwrap();
+    };
+    write_config(&format!("refresh-{USER}"));
+    let layout = scratch("identity-layout").join("img");
+    umoci_image(&layout, "t", &[("/f", noise(13, 20_000))]);
+    let target = format!("{}/id/app:1", reg.host);
+    let (ok, _, err) = output(
+        home.layerkit()
+            .args(["push", "-q", "--from"])
+            .arg(&layout)
+            .arg(&target),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        reg.token_requests()
+            .iter()
+            .any(|r| r.starts_with("POST /token")),
+        "{:?}",
+        reg.token_requests()
+    );
+
+    write_config("refresh-mallory");
+    let (ok, _, err) = output(home.layerkit().args(["digest", &target]));
+    assert!(!ok);
+    assert!(err.contains("refused the stored identity token"), "{err}");
+    assert!(!err.contains("refresh-mallory"), "{err}");
+}

@@ -399,13 +399,24 @@ impl TokenServer {
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
                 let target = line.split(' ').nth(1).unwrap_or("").to_string();
-                let query = target
-                    .split_once('?')
-                    .map(|(_, q)| q.to_string())
-                    .unwrap_or_default();
+                // GET: parameters in the query, Basic credentials. POST
+                // (OAuth2): a form with grant_type=refresh_token and the
+                // identity token, which is `refresh-<user>` here.
+                let post = line.starts_with("POST ");
+                let query = if post {
+                    String::from_utf8_lossy(&body).into_owned()
+                } else {
+                    target
+                        .split_once('?')
+                        .map(|(_, q)| q.to_string())
+                        .unwrap_or_default()
+                };
                 reqs.lock().unwrap().push(line.trim().to_string());
-                let ok_user = authz.as_deref() == Some(expected.as_str());
-                let (status, answer) = if authz.is_some() && !ok_user {
+                let refresh = query_values(&query, "refresh_token").pop();
+                let bad_refresh =
+                    post && refresh.as_deref() != Some(format!("refresh-{user}").as_str());
+                let ok_user = authz.as_deref() == Some(expected.as_str()) || (post && !bad_refresh);
+                let (status, answer) = if (authz.is_some() && !ok_user) || bad_refresh {
                     (
                         "401 Unauthorized",
                         r#"{"details":"incorrect username or password"}"#.to_string(),
@@ -458,7 +469,11 @@ impl TokenServer {
                     let jwt = format!("{signing_input}.{}", b64url(&sig));
                     (
                         "200 OK",
-                        serde_json::json!({"token": jwt, "expires_in": 300}).to_string(),
+                        if post {
+                            serde_json::json!({"access_token": jwt, "expires_in": 300}).to_string()
+                        } else {
+                            serde_json::json!({"token": jwt, "expires_in": 300}).to_string()
+                        },
                     )
                 };
                 let _ = write!(
