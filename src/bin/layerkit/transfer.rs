@@ -479,6 +479,12 @@ impl Dest for RegistryImage {
                     );
                     std::thread::sleep(Duration::from_millis(BLOB_BACKOFF_MS << (attempt - 1)));
                 }
+                Err(e) if is_transient(&e) => {
+                    return Err(e.context(format!(
+                        "pushing blob {} failed {attempt} times; nothing was tagged: run the push again once the registry is back (blobs already there are skipped)",
+                        desc.digest
+                    )))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -803,6 +809,12 @@ impl Dest for Layout {
                     let wait = BLOB_BACKOFF_MS << (attempt - 1);
                     bar.status(&format!("Retrying in {}s", wait.div_ceil(1000)), false);
                     std::thread::sleep(Duration::from_millis(wait));
+                }
+                Err(e) if is_transient(&e) => {
+                    return Err(e.context(format!(
+                        "downloading blob {} failed {attempt} times; the part downloaded is kept and the next pull resumes from it",
+                        desc.digest
+                    )))
                 }
                 Err(e) => return Err(e),
             }
