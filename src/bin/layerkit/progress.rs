@@ -109,8 +109,9 @@ impl Progress {
                 let _ = writeln!(err, "\r\x1b[2K{text}");
                 // The bars are drawn again below the message.
                 let n = st.lines.len();
+                let width = columns();
                 for l in &st.lines {
-                    let _ = writeln!(err, "\r\x1b[2K{}", render(l));
+                    let _ = writeln!(err, "\r\x1b[2K{}", fit(render(l), width));
                 }
                 st.drawn = n;
                 let _ = err.flush();
@@ -136,11 +137,36 @@ impl Progress {
         if st.drawn > 0 {
             let _ = write!(err, "\x1b[{}A", st.drawn);
         }
+        let width = columns();
         for l in &st.lines {
-            let _ = writeln!(err, "\r\x1b[2K{}", render(l));
+            let _ = writeln!(err, "\r\x1b[2K{}", fit(render(l), width));
         }
         st.drawn = st.lines.len();
         let _ = err.flush();
+    }
+}
+
+/// Columns of the terminal on standard error (80 if unknown): lines are
+/// cut to fit, or wrapped lines would break the redraw.
+fn columns() -> usize {
+    // SAFETY: TIOCGWINSZ fills a winsize struct we own.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) } == 0;
+    if ok && ws.ws_col > 0 {
+        ws.ws_col as usize
+    } else {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(80)
+    }
+}
+
+fn fit(line: String, width: usize) -> String {
+    if line.chars().count() < width {
+        line
+    } else {
+        line.chars().take(width.saturating_sub(1)).collect()
     }
 }
 
