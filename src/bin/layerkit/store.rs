@@ -556,7 +556,7 @@ pub fn pick_platform<'a>(
                 .iter()
                 .filter(|d| mt::kind(&d.media_type) == Kind::Manifest)
                 .find(|d| {
-                    d.platform.is_none() && d.annotations.get("vnd.docker.reference.type").is_none()
+                    d.platform.is_none() && !d.annotations.contains_key("vnd.docker.reference.type")
                 })
         })
 }
