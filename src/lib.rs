@@ -14,15 +14,17 @@
 //!   docker-archive and oci-archive streams.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
+//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 
 pub mod dockerfile;
 pub mod error;
 pub mod image;
+pub mod lint;
 pub mod oci;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::Error;
 pub use span::{Pos, Span};

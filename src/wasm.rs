@@ -13,6 +13,87 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
+// The TypeScript shapes of what the exports return, emitted into every
+// target's generated .d.ts. Keep them in step with the serde structs they
+// describe (tests/node/package.test.mjs compares both against real results).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** A position in the source: 1-based line and column (columns count characters, not bytes). */
+export interface Pos {
+    line: number;
+    col: number;
+}
+
+/** A range of source text, from `start` up to (not including) `end`. */
+export interface Span {
+    start: Pos;
+    end: Pos;
+}
+
+/** A heredoc body read by an instruction (`RUN <<EOF`). */
+export interface Heredoc {
+    /** The delimiter word, quotes removed. */
+    name: string;
+    /** The body, each line with its line ending, without the delimiter line. */
+    content: string;
+    /** `3<<EOF` gives 3; `<<EOF` gives 0. */
+    fileDescriptor: number;
+}
+
+/** One instruction, with the fields of BuildKit's parser node. */
+export interface Instruction {
+    /** The keyword, upper case (`RUN`). */
+    cmd: string;
+    /** `ONBUILD`'s trigger keyword, upper case; `null` for other instructions. */
+    subCmd: string | null;
+    /** The arguments were a JSON array (exec form). */
+    json: boolean;
+    /** The instruction text with continuations joined; heredoc bodies follow it. */
+    original: string;
+    /** First line of the instruction, 1-based. */
+    startLine: number;
+    /** Last line of the instruction (heredoc bodies included). */
+    endLine: number;
+    /** `--name=value` flags before the arguments, quotes removed. */
+    flags: string[];
+    /** The arguments as BuildKit splits them; for ENV and LABEL, triples of key, value and separator. */
+    value: string[];
+    heredocs: Heredoc[];
+    /** From the keyword to the end of the last line. */
+    span: Span;
+}
+
+/** How serious a diagnostic is: `error` means `docker build` refuses the file. */
+export type Severity = "error" | "warning";
+
+/** A problem found in the file, with where it is. */
+export interface Diagnostic {
+    severity: Severity;
+    /** `syntax`, `instruction`, or a BuildKit check name such as `NoEmptyContinuation`. */
+    code: string;
+    message: string;
+    span: Span;
+}
+
+/** A parser directive from the file's header (`# escape=`). */
+export interface Directive {
+    /** Lower case: `syntax`, `escape` or `check`. */
+    name: string;
+    value: string;
+    span: Span;
+}
+
+/** What `parseDockerfile` returns. */
+export interface ParsedDockerfile {
+    instructions: Instruction[];
+    /** Parse errors and warnings, then errors in instructions' arguments. */
+    diagnostics: Diagnostic[];
+    directives: Directive[];
+    /** The escape character: a backslash, or a backtick by directive. */
+    escape: string;
+}
+"#;
+
 /// What `parseDockerfile` returns.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,7 +108,7 @@ struct Parsed {
 
 /// Parses a Dockerfile as BuildKit does. Never throws for bad input:
 /// problems are in `diagnostics`.
-#[wasm_bindgen(js_name = parseDockerfile)]
+#[wasm_bindgen(js_name = parseDockerfile, unchecked_return_type = "ParsedDockerfile")]
 pub fn parse_dockerfile(source: &str) -> Result<JsValue, JsError> {
     let df = dockerfile::parse(source);
     let typed = df.instructions();
@@ -53,4 +134,175 @@ pub fn parse_dockerfile(source: &str) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const LINT_TYPES: &str = r#"
+/** How serious a finding is. */
+export type LintSeverity = "error" | "warning" | "info" | "style";
+
+/** One text replacement. Offsets are JS string indices (UTF-16 units):
+ *  `source.slice(0, start) + text + source.slice(end)` applies it. Lines
+ *  and columns are 1-based; columns count Unicode code points. */
+export interface LintEdit {
+  line: number; column: number; endLine: number; endColumn: number;
+  start: number; end: number; text: string;
+}
+
+/** A change that resolves a finding; edits do not overlap. */
+export interface LintFix { title: string; edits: LintEdit[]; }
+
+/** A problem found by `lint`. `code` is a hadolint code (`DL3006`), a
+ *  BuildKit check name (`FromAsCasing`) or `DL1000` for a parse error. */
+export interface LintFinding {
+  code: string; severity: LintSeverity; message: string;
+  line: number; column: number; endLine: number; endColumn: number;
+  fix?: LintFix;
+}
+
+/** Settings, as in `.hadolint.yaml` (the same keys), plus the build
+ *  context's `.dockerignore` text for `CopyIgnoredFile`. */
+export interface LintConfig {
+  ignored?: string[];
+  override?: { error?: string[]; warning?: string[]; info?: string[]; style?: string[] };
+  trustedRegistries?: string[];
+  "failure-threshold"?: LintSeverity | "none";
+  "label-schema"?: Record<string, "text" | "url" | "spdx" | "hash" | "rfc3339" | "semver" | "email">;
+  "strict-labels"?: boolean;
+  "disable-ignore-pragma"?: boolean;
+  dockerignore?: string;
+}
+
+/** A rule of the catalog. */
+export interface LintRule {
+  code: string; name: string; origin: "hadolint" | "buildkit" | "layerkit";
+  severity: LintSeverity; enabled: boolean; summary: string; description: string;
+  bad: string; good: string; fixable: boolean; url: string;
+}
+"#;
+
+/// Lints a Dockerfile: hadolint's rules and BuildKit's build checks, after
+/// variable expansion. Never throws for bad Dockerfiles (parse errors are
+/// `DL1000` findings); throws for an invalid `config`, naming the key.
+#[wasm_bindgen(js_name = lint, unchecked_return_type = "LintFinding[]")]
+pub fn lint(
+    source: &str,
+    #[wasm_bindgen(unchecked_param_type = "LintConfig | undefined")] config: JsValue,
+) -> Result<JsValue, JsError> {
+    use crate::lint::{lint_with, Config, Inputs};
+    let mut value: serde_json::Value = if config.is_undefined() || config.is_null() {
+        serde_json::Value::Null
+    } else {
+        serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&e.to_string()))?
+    };
+    let dockerignore = match value.as_object_mut().and_then(|m| m.remove("dockerignore")) {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(_) => {
+            return Err(JsError::new(
+                "config: `dockerignore`: expected the text of a .dockerignore",
+            ))
+        }
+        None => None,
+    };
+    let config = Config::from_value(&value, "config").map_err(|e| JsError::new(&e.to_string()))?;
+    let df = dockerfile::parse(source);
+    let inputs = Inputs {
+        dockerignore: dockerignore.as_deref(),
+    };
+    let mut findings = lint_with(&df, &config, &inputs);
+    // Byte offsets to JS string indices.
+    let utf16 = |byte: usize| -> usize {
+        source
+            .get(..byte)
+            .map_or(byte, |s| s.chars().map(char::len_utf16).sum())
+    };
+    if !source.is_ascii() {
+        for f in findings.iter_mut() {
+            for e in f.fix.iter_mut().flat_map(|x| x.edits.iter_mut()) {
+                e.start = utf16(e.start);
+                e.end = utf16(e.end);
+            }
+        }
+    }
+    to_js(&findings)
+}
+
+/// The rule catalog: code, name, origin, default severity, docs, examples.
+#[wasm_bindgen(js_name = rules, unchecked_return_type = "LintRule[]")]
+pub fn rules() -> Result<JsValue, JsError> {
+    to_js(&crate::lint::rules::ALL)
+}
+
+/// Reads an image archive pushed chunk by chunk (a `ReadableStream`'s
+/// chunks, `Blob.slice`s, a Node stream): one pass, memory bounded by
+/// metadata. Call `push` per chunk (and `progress` for a progress bar),
+/// then `finish` for the reports.
+#[wasm_bindgen(js_name = ImageReader)]
+pub struct ImageReader {
+    inner: Option<crate::image::Reader>,
+}
+
+/// What `ImageReader.finish` returns.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageReport {
+    images: Vec<crate::image::ImageSummary>,
+    inspect: crate::image::inspect::Inspect,
+    history: Vec<crate::image::history::HistoryEntry>,
+    analysis: crate::image::filetree::Analysis,
+}
+
+#[wasm_bindgen(js_class = ImageReader)]
+impl ImageReader {
+    /// `name` names the input in error messages.
+    #[wasm_bindgen(constructor)]
+    pub fn new(name: &str) -> ImageReader {
+        ImageReader {
+            inner: Some(crate::image::Reader::new(
+                name,
+                crate::image::Limits::default(),
+            )),
+        }
+    }
+
+    /// Feeds the next chunk.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+        let r = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| JsError::new("ImageReader: push after finish"))?;
+        r.push(chunk).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// `{bytes, members, layers, current}` so far.
+    pub fn progress(&self) -> Result<JsValue, JsError> {
+        let p = self
+            .inner
+            .as_ref()
+            .map(|r| r.progress())
+            .unwrap_or_default();
+        to_js(&p)
+    }
+
+    /// The input ended: assembles the image (`index` picks one of several,
+    /// from 0) and returns `{images, inspect, history, analysis}`.
+    pub fn finish(&mut self, index: Option<usize>) -> Result<JsValue, JsError> {
+        let r = self
+            .inner
+            .take()
+            .ok_or_else(|| JsError::new("ImageReader: finish called twice"))?;
+        let err = |e: crate::image::ImageError| JsError::new(&e.to_string());
+        let (archive, _) = r.finish().map_err(err)?;
+        let sel = crate::image::Selector {
+            index,
+            ..Default::default()
+        };
+        let image = archive.image(&sel, None).map_err(err)?;
+        to_js(&ImageReport {
+            images: archive.images().map_err(err)?,
+            inspect: crate::image::inspect::inspect(&image),
+            history: crate::image::history::history(&image, &[]).map_err(err)?,
+            analysis: crate::image::filetree::analyze_image(&image),
+        })
+    }
 }

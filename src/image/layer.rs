@@ -258,7 +258,7 @@ impl BlobScan {
                 fatal: None,
             };
             Scan::Layer(Box::new(Decoder::new(sink)))
-        } else if matches!(first, Some(b'{' | b'[')) {
+        } else if matches!(first, Some(b'{' | b'[')) || self.path.ends_with(".json") {
             if self.declared_size > self.limits.max_json {
                 return Err(ImageError::TooLarge {
                     what: self.path.clone(),

@@ -8,20 +8,28 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cat;
 mod commit;
 mod compress;
 mod df;
 mod dockerfile;
 mod export;
+mod extract;
+mod history;
 mod images;
 mod import;
 mod input;
+mod inspect;
+mod lint;
 mod load;
 mod prune;
 mod rmi;
 mod save;
 mod store;
+mod table;
 mod tag;
+mod target;
+mod tree;
 
 /// Docker/OCI image tools that need no daemon: parse and lint Dockerfiles,
 /// inspect image tarballs, manage a local image store, talk to registries.
@@ -55,6 +63,17 @@ enum Command {
     /// Work with Dockerfiles: parse them exactly as BuildKit does.
     #[command(subcommand)]
     Dockerfile(dockerfile::Command),
+    Lint(Box<lint::LintArgs>),
+    /// Show an image's config and layers like `docker image inspect`, from a tarball or OCI layout.
+    Inspect(inspect::InspectArgs),
+    /// Show how an image was built, like `docker history`.
+    History(history::HistoryArgs),
+    /// Show each layer's file changes, the merged filesystem and wasted space (dive's metrics).
+    Tree(tree::TreeArgs),
+    /// Print one file of an image.
+    Cat(cat::CatArgs),
+    /// Copy a file or directory out of an image.
+    Extract(extract::ExtractArgs),
     /// List images in the local store.
     #[command(visible_alias = "image-ls")]
     Images(images::Args),
@@ -120,6 +139,12 @@ fn main() -> ExitCode {
     let ctx = Ctx { root: cli.root };
     let result = match cli.command {
         Command::Dockerfile(cmd) => dockerfile::run(cmd),
+        Command::Lint(args) => lint::run(*args),
+        Command::Inspect(a) => inspect::run(a),
+        Command::History(a) => history::run(a),
+        Command::Tree(a) => tree::run(a),
+        Command::Cat(a) => cat::run(a),
+        Command::Extract(a) => extract::run(a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a, &ctx),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a, &ctx),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a, &ctx),
@@ -134,6 +159,15 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            // `layerkit … | head`: the reader went away; not an error.
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("layerkit: error: {e}");
             for cause in e.chain().skip(1) {
