@@ -136,6 +136,7 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    store::set_root(cli.root.clone());
     let ctx = Ctx { root: cli.root };
     let result = match cli.command {
         Command::Dockerfile(cmd) => dockerfile::run(cmd),
