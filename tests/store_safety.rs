@@ -414,3 +414,31 @@ fn rmi_and_prune_follow_dockers_rules() {
     let out = run(lk(&root).args(["rmi", "nope:1"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such image: nope:1"));
 }
+
+#[test]
+fn inspect_history_and_tree_read_images_in_the_store() {
+    let dir = scratch("store-targets");
+    let root = dir.join("store");
+    let tar = rootfs(&dir, "t", &[("etc/motd", b"welcome\n".to_vec())]);
+    let id = lk_ok(
+        &root,
+        &["import", "-m", "first", tar.to_str().unwrap(), "me/app:1"],
+    );
+    let out = lk_ok(&root, &["inspect", "me/app:1"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["Id"], id.trim());
+    assert_eq!(v[0]["RepoTags"][0], "me/app:1");
+    // By id prefix too, and --root instead of the environment.
+    let out = run_ok(support::layerkit().env_remove("LAYERKIT_ROOT").args([
+        "--root",
+        root.to_str().unwrap(),
+        "history",
+        &id.trim()[7..19],
+    ]));
+    assert!(out.contains("first"), "{out}");
+    let out = lk_ok(&root, &["tree", "me/app:1"]);
+    assert!(out.contains("efficiency"), "{out}");
+    let out = run(lk(&root).args(["inspect", "no/such:image"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such image in the store"));
+}

@@ -409,8 +409,13 @@ mod tests {
                 ..History::default()
             },
         );
-        let a = assemble(&c, &[l.descriptor.clone()], Flavour::Oci).unwrap();
-        let b = assemble(&c.clone(), &[l.descriptor.clone()], Flavour::Oci).unwrap();
+        let a = assemble(&c, std::slice::from_ref(&l.descriptor), Flavour::Oci).unwrap();
+        let b = assemble(
+            &c.clone(),
+            std::slice::from_ref(&l.descriptor),
+            Flavour::Oci,
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.config_descriptor.digest, Digest::sha256(&a.config));
         let m: ImageManifest = serde_json::from_slice(&a.manifest).unwrap();

@@ -139,9 +139,14 @@ fn is_empty(v: &Value) -> bool {
 
 /// A config object as Docker re-marshals it. Keys stay sorted (the JSON
 /// object model here is sorted); values and presence follow Docker.
-fn docker_container_config(raw: Option<&Value>) -> Value {
-    let Some(Value::Object(raw)) = raw else {
-        return Value::Null;
+fn docker_container_config(raw: Option<&Value>, always: bool) -> Value {
+    let empty = Map::new();
+    let raw = match raw {
+        Some(Value::Object(raw)) => raw,
+        // `Config` is a pointer in Docker's image struct (null when absent),
+        // `ContainerConfig` a value (all zero fields when absent).
+        _ if always => &empty,
+        _ => return Value::Null,
     };
     let mut out = Map::new();
     for (name, omitempty, zero) in CONTAINER_CONFIG {
@@ -191,10 +196,10 @@ pub fn inspect(image: &Image) -> Inspect {
         comment: field("comment"),
         created,
         container: field("container"),
-        container_config: docker_container_config(raw.get("container_config")),
+        container_config: docker_container_config(raw.get("container_config"), true),
         docker_version: field("docker_version"),
         author: field("author"),
-        config: docker_container_config(raw.get("config")),
+        config: docker_container_config(raw.get("config"), false),
         architecture: image.config.architecture.clone(),
         variant: image.config.variant.clone().unwrap_or_default(),
         os: image.config.os.clone(),

@@ -35,6 +35,7 @@ pub use archive::{read, read_layout, Archive, BlobSource, Collector, Progress, R
 pub use assemble::{Image, ImageSummary, Layer, Selector};
 pub use layer::{Blob, BlobContent, Capture, LayerInfo};
 pub use tar::EntryKind;
+pub use Limits as ReadLimits;
 
 pub use compose::{assemble, AssembleError, Assembled, Flavour};
 pub use layer_builder::TarEntry;

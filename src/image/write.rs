@@ -123,7 +123,7 @@ pub enum Part {
     /// Bytes to write as they are.
     Bytes(Vec<u8>),
     /// The whole blob named by the descriptor: exactly `size` bytes.
-    Blob(Descriptor),
+    Blob(Box<Descriptor>),
 }
 
 /// `manifest.json` entry, as Docker writes it.
@@ -230,7 +230,7 @@ pub fn archive_parts(
         for l in &img.parsed.layers {
             if written.insert(l.digest.clone()) {
                 parts.bytes(&TarEntry::file(blob_path(&l.digest), l.size).header_bytes());
-                parts.list.push(Part::Blob(l.clone()));
+                parts.list.push(Part::Blob(Box::new(l.clone())));
                 parts.bytes(padding(l.size));
             }
         }
@@ -362,7 +362,7 @@ mod tests {
         let mut c = empty_config(&"linux/amd64".parse().unwrap());
         append_layer(&mut c, Digest::sha256(layer), History::default());
         let d = Descriptor::new(mt::OCI_LAYER, Digest::sha256(layer), layer.len() as u64);
-        let a = assemble(&c, &[d.clone()], Flavour::Oci).unwrap();
+        let a = assemble(&c, std::slice::from_ref(&d), Flavour::Oci).unwrap();
         let img = ArchiveImage::new(
             a.manifest,
             a.manifest_descriptor,

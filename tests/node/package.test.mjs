@@ -269,7 +269,8 @@ function typecheck(files, options) {
     noEmit: true,
     skipLibCheck: false, // check the package's own .d.ts files too
     types: [],
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    // wasm-bindgen declares `[Symbol.dispose]()` on classes (TypeScript >= 5.2).
+    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts', 'lib.dom.d.ts'],
     ...options,
   });
   const diags = ts.getPreEmitDiagnostics(program).map((d) =>

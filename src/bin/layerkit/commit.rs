@@ -87,7 +87,8 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     apply_changes(&mut config, &args.change)?;
 
     let merged = merged_view(&store, base)?;
-    let ingest = store.ingest()?;
+    let (pending, file) = crate::store::Pending::create(&store)?;
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut layer = LayerWriter::new(ingest, args.compression, args.level)?;
     let mut diff = Diff {
         root: args.dir.clone(),
@@ -100,7 +101,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     diff.dir(&args.dir, "")?;
     layer.write_all(&END_OF_ARCHIVE)?;
     let (ingest, digests) = layer.finish()?;
-    ingest.commit(&store, Some(&digests.digest))?;
+    ingest
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("writing the layer")?;
+    pending.commit(&store, &digests.digest)?;
 
     let created = format_rfc3339(timestamp.unwrap_or_else(crate::images::now));
     config.created = Some(created.clone());
@@ -190,11 +195,16 @@ pub fn squash(
     level: Option<u32>,
 ) -> anyhow::Result<(LayerDigests, ImageConfig)> {
     let merged = merged_view(store, img)?;
-    let ingest = store.ingest()?;
+    let (pending, file) = crate::store::Pending::create(store)?;
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut layer = LayerWriter::new(ingest, method, level)?;
     crate::export::export_to(store, img, &merged, &mut layer)?;
     let (ingest, digests) = layer.finish()?;
-    ingest.commit(store, Some(&digests.digest))?;
+    ingest
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("writing the layer")?;
+    pending.commit(store, &digests.digest)?;
     let config = squash_config(config, digests.diff_id.clone(), history);
     Ok((digests, config))
 }

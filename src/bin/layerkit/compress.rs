@@ -252,8 +252,6 @@ enum Encoder<W: Write> {
 pub struct LayerDigests {
     /// Digest of the uncompressed tar.
     pub diff_id: Digest,
-    /// Bytes of the uncompressed tar.
-    pub diff_size: u64,
     /// Digest and size of the blob as written.
     pub digest: Digest,
     pub size: u64,
@@ -264,7 +262,6 @@ pub struct LayerDigests {
 pub struct LayerWriter<W: Write> {
     enc: Encoder<W>,
     diff: Hasher,
-    diff_size: u64,
 }
 
 impl<W: Write> LayerWriter<W> {
@@ -291,7 +288,6 @@ impl<W: Write> LayerWriter<W> {
         Ok(LayerWriter {
             enc,
             diff: Hasher::sha256(),
-            diff_size: 0,
         })
     }
 
@@ -305,7 +301,6 @@ impl<W: Write> LayerWriter<W> {
             counting.inner,
             LayerDigests {
                 diff_id: self.diff.finish(),
-                diff_size: self.diff_size,
                 digest: counting.hasher.finish(),
                 size: counting.size,
             },
@@ -324,7 +319,6 @@ impl<W: Write> Write for LayerWriter<W> {
             Encoder::None(c) => c.write(buf)?,
         };
         self.diff.update(&buf[..n]);
-        self.diff_size += n as u64;
         Ok(n)
     }
 

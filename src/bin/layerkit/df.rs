@@ -61,11 +61,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let reclaimable = dangling + unreferenced;
     let size = total + unreferenced;
     let active = images.iter().filter(|i| !i.tags.is_empty()).count();
-    let pct = if size == 0 {
-        0
-    } else {
-        reclaimable * 100 / size
-    };
+    let pct = (reclaimable * 100).checked_div(size).unwrap_or(0);
     if args.format.as_deref() == Some("json") {
         let row = JsonRow {
             active: active.to_string(),

@@ -111,12 +111,10 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let out = std::io::stdout();
     let mut out = out.lock();
     if args.quiet {
-        let mut seen = std::collections::BTreeSet::new();
+        // One line per row, as Docker prints them: an image with several
+        // names appears once per name.
         for r in &rows {
-            let id = show_id(r.image, args.no_trunc);
-            if seen.insert(id.clone()) {
-                writeln!(out, "{id}")?;
-            }
+            writeln!(out, "{}", show_id(r.image, args.no_trunc))?;
         }
         return Ok(Outcome::Ok);
     }

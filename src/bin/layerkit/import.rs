@@ -95,7 +95,8 @@ pub fn ingest_tar(
     level: Option<u32>,
     what: &str,
 ) -> anyhow::Result<(LayerDigests, LayerStats)> {
-    let ingest = store.ingest()?;
+    let (pending, file) = crate::store::Pending::create(store)?;
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut layer = LayerWriter::new(ingest, method, level)?;
     let mut scanner = TarScanner::new();
     let mut stats = LayerStats::default();
@@ -119,7 +120,11 @@ pub fn ingest_tar(
         bail!("{what} is empty: expected a tar archive of a root filesystem");
     }
     let (ingest, digests) = layer.finish().context("finishing the layer")?;
-    ingest.commit(store, Some(&digests.digest))?;
+    ingest
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("writing the layer")?;
+    pending.commit(store, &digests.digest)?;
     Ok((digests, stats))
 }
 

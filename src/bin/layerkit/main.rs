@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod blob_locations;
+mod cat;
 mod catalog;
 mod commit;
 mod compress;
@@ -19,9 +20,12 @@ mod df;
 mod digest;
 mod dockerfile;
 mod export;
+mod extract;
+mod history;
 mod images;
 mod import;
 mod input;
+mod inspect;
 mod lint;
 mod load;
 mod login;
@@ -36,10 +40,13 @@ mod registry_config;
 mod rmi;
 mod save;
 mod store;
+mod table;
 mod tag;
 mod tags;
+mod target;
 mod transfer;
 mod transport;
+mod tree;
 
 /// Docker/OCI image tools that need no daemon: parse and lint Dockerfiles,
 /// inspect image tarballs, manage a local image store, talk to registries.
@@ -94,6 +101,16 @@ enum Command {
     Digest(digest::Digest),
     /// Delete an image from a registry.
     Delete(delete::Delete),
+    /// Show an image's config and layers like `docker image inspect`, from a tarball or OCI layout.
+    Inspect(inspect::InspectArgs),
+    /// Show how an image was built, like `docker history`.
+    History(history::HistoryArgs),
+    /// Show each layer's file changes, the merged filesystem and wasted space (dive's metrics).
+    Tree(tree::TreeArgs),
+    /// Print one file of an image.
+    Cat(cat::CatArgs),
+    /// Copy a file or directory out of an image.
+    Extract(extract::ExtractArgs),
     /// List images in the local store.
     #[command(visible_alias = "image-ls")]
     Images(images::Args),
@@ -156,6 +173,7 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    store::set_root(cli.root.clone());
     let ctx = Ctx { root: cli.root };
     let result = match cli.command {
         Command::Dockerfile(cmd) => dockerfile::run(cmd),
@@ -169,6 +187,12 @@ fn main() -> ExitCode {
         Command::Manifest(cmd) => manifest::run(cmd),
         Command::Digest(cmd) => digest::run(cmd),
         Command::Delete(cmd) => delete::run(cmd),
+        Command::Lint(args) => lint::run(*args),
+        Command::Inspect(a) => inspect::run(a),
+        Command::History(a) => history::run(a),
+        Command::Tree(a) => tree::run(a),
+        Command::Cat(a) => cat::run(a),
+        Command::Extract(a) => extract::run(a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::run(a, &ctx),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => tag::run(a, &ctx),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => rmi::run(a, &ctx),
@@ -179,11 +203,19 @@ fn main() -> ExitCode {
         Command::Export(a) => export::run(a, &ctx),
         Command::Commit(a) => commit::run(a, &ctx),
         Command::System(SystemCommand::Df(a)) => df::run(a, &ctx),
-        Command::Lint(args) => lint::run(*args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            // `layerkit … | head`: the reader went away; not an error.
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("layerkit: error: {e}");
             for cause in e.chain().skip(1) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args as ClapArgs, ValueEnum};
-use layerkit::image::{write_archive, ArchiveFormat, ArchiveImage};
+use layerkit::image::{archive_parts, write_archive, ArchiveFormat, ArchiveImage, Part};
 use layerkit::oci::{Digest, Reference};
 
 use crate::compress::{threads, ParGzWriter, DEFAULT_GZIP_LEVEL};
@@ -137,9 +137,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
             if stdout.is_terminal() {
                 bail!("cowardly refusing to save to a terminal. Use the -o flag or redirect");
             }
-            let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            write_to(&mut out, &archive, format, gzip, &store)?;
-            out.flush()?;
+            let mut out = stdout.lock();
+            if gzip {
+                let mut buffered = io::BufWriter::with_capacity(1 << 20, out);
+                write_to(&mut buffered, &archive, format, gzip, &store)?;
+                buffered.flush()?;
+            } else {
+                write_direct(&mut out, &archive, format, &store)?;
+                out.flush()?;
+            }
         }
         Some(path) => {
             let tmp = temp_name(path);
@@ -176,6 +182,38 @@ fn write_to(
         gz.finish()?;
     } else {
         write_archive(out, archive, format, &mut StoreBlobs(store))?;
+    }
+    Ok(())
+}
+
+/// Writes the archive with blobs copied by the kernel (`copy_file_range`
+/// or `splice`, which `std::io::copy` uses between files and pipes): the
+/// bytes never pass through this process.
+fn write_direct<W: Write>(
+    out: &mut W,
+    archive: &[ArchiveImage],
+    format: ArchiveFormat,
+    store: &Store,
+) -> anyhow::Result<()> {
+    use io::Read as _;
+    for part in archive_parts(archive, format)? {
+        match part {
+            Part::Bytes(b) => out.write_all(&b)?,
+            Part::Blob(d) => {
+                let f = store
+                    .open_blob(&d.digest)
+                    .with_context(|| format!("opening blob {}", d.digest))?;
+                let n = io::copy(&mut f.take(d.size), out)
+                    .with_context(|| format!("copying blob {}", d.digest))?;
+                if n != d.size {
+                    bail!(
+                        "blob {} in the store has {n} bytes, the manifest says {}: the store is damaged",
+                        d.digest,
+                        d.size
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

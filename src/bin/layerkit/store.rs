@@ -523,6 +523,37 @@ impl Store {
     }
 }
 
+/// The store root `--root` gave, for commands that take a TARGET.
+static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+
+/// Records `--root` (or LAYERKIT_ROOT) for [`target`].
+pub fn set_root(root: Option<PathBuf>) {
+    let _ = ROOT.set(root);
+}
+
+/// An image of the store named `name`, for the image commands' TARGET:
+/// the store's root and an index.json holding only that image's entry.
+/// `None` when there is no store or no such image.
+pub fn target(name: &str) -> anyhow::Result<Option<(PathBuf, Vec<u8>)>> {
+    let root = default_root(ROOT.get().and_then(|r| r.as_deref()))?;
+    if !root.join("index.json").is_file() {
+        return Ok(None);
+    }
+    let store = Store { root: root.clone() };
+    let images = store.images()?;
+    let Ok(found) = store.find(&images, name) else {
+        return Ok(None);
+    };
+    let mut entry = found.image.entry.clone();
+    if let Some(t) = &found.tag {
+        entry
+            .annotations
+            .insert(layerkit::oci::ANNOTATION_REF_NAME.into(), t.to_string());
+    }
+    let index = ImageIndex::new(vec![entry], false);
+    Ok(Some((root, index.to_bytes())))
+}
+
 /// What [`Store::find`] found: the image, and the name used when it was one.
 pub struct Found<'a> {
     pub image: &'a Image,
@@ -556,7 +587,7 @@ pub fn pick_platform<'a>(
                 .iter()
                 .filter(|d| mt::kind(&d.media_type) == Kind::Manifest)
                 .find(|d| {
-                    d.platform.is_none() && d.annotations.get("vnd.docker.reference.type").is_none()
+                    d.platform.is_none() && !d.annotations.contains_key("vnd.docker.reference.type")
                 })
         })
 }
