@@ -351,3 +351,38 @@ fn identity_tokens_use_the_oauth2_refresh_grant() {
     assert!(err.contains("refused the stored identity token"), "{err}");
     assert!(!err.contains("refresh-mallory"), "{err}");
 }
+
+#[test]
+fn mutual_tls_with_a_client_certificate_from_certs_d() {
+    let reg = Registry::mutual_tls("mtls");
+    let home = Home::new("mtls");
+    let target = format!("{}/mtls/app:1", reg.host);
+    // The CA alone: the registry refuses the handshake.
+    let ca_only = reg.certs_d();
+    let (ok, _, err) = output(
+        home.layerkit()
+            .env("LAYERKIT_CERTS_D", &ca_only)
+            .args(["digest", &target]),
+    );
+    assert!(!ok);
+    assert!(err.contains("TLS with 127.0.0.1"), "{err}");
+    // With client.cert and client.key beside ca.crt, as docker reads them.
+    let certs = reg.certs_d_with_client_cert();
+    let layout = scratch("mtls-layout").join("img");
+    umoci_image(&layout, "t", &[("/f", noise(17, 10_000))]);
+    let (ok, _, err) = output(
+        home.layerkit()
+            .env("LAYERKIT_CERTS_D", &certs)
+            .args(["push", "-q", "--from"])
+            .arg(&layout)
+            .arg(&target),
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = output(
+        home.layerkit()
+            .env("LAYERKIT_CERTS_D", &certs)
+            .args(["tags", &format!("{}/mtls/app", reg.host)]),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "1");
+}

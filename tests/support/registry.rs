@@ -31,6 +31,10 @@ pub enum Auth {
     },
 }
 
+thread_local! {
+    static MUTUAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// A running `docker-registry`.
 pub struct Registry {
     pub dir: PathBuf,
@@ -139,6 +143,66 @@ impl Registry {
         )
     }
 
+    /// A TLS registry that requires a client certificate signed by its CA
+    /// (mutual TLS, `http.tls.clientcas`).
+    pub fn mutual_tls(name: &str) -> Registry {
+        MUTUAL.with(|m| m.set(true));
+        let r = Registry::start_new(name, true, Auth::None);
+        MUTUAL.with(|m| m.set(false));
+        r
+    }
+
+    /// A client certificate and key signed by this registry's CA, in a
+    /// certs.d directory as docker reads them (`client.cert`, `client.key`
+    /// beside `ca.crt`). Returns the certs.d directory.
+    pub fn certs_d_with_client_cert(&self) -> PathBuf {
+        let d = self.certs_d();
+        let host_dir = d.join(&self.host);
+        openssl(
+            &self.dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=layerkit test client",
+                "-keyout",
+                "client.key",
+                "-out",
+                "client.csr",
+            ],
+        );
+        std::fs::write(
+            self.dir.join("client-ext.cnf"),
+            "extendedKeyUsage=clientAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &self.dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "client.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "client-ext.cnf",
+                "-out",
+                "client.cert",
+            ],
+        );
+        std::fs::copy(self.dir.join("client.cert"), host_dir.join("client.cert")).unwrap();
+        std::fs::copy(self.dir.join("client.key"), host_dir.join("client.key")).unwrap();
+        d
+    }
+
     fn start_new(name: &str, tls: bool, auth: Auth) -> Registry {
         let dir = scratch(&format!("registry-{name}"));
         let port = free_port();
@@ -155,6 +219,12 @@ impl Registry {
                 dir.join("server.crt").display(),
                 dir.join("server.key").display()
             ));
+            if MUTUAL.with(|m| m.get()) {
+                config.push_str(&format!(
+                    "    clientcas:\n      - {}\n",
+                    dir.join("ca.crt").display()
+                ));
+            }
             ca = Some(dir.join("ca.crt"));
         }
         let mut token_server = None;

@@ -22,7 +22,8 @@
 //!   insecure without being listed — unless certs.d holds a CA for them,
 //!   which is then used to verify.
 //! - CA roots for a registry are the `*.crt` files in
-//!   `certs.d/<host[:port]>/` under `$LAYERKIT_CERTS_D` (colon-separated) or
+//!   `certs.d/<host[:port]>/` (and a client certificate for mutual TLS is a
+//!   `*.cert` with its `*.key`) under `$LAYERKIT_CERTS_D` (colon-separated) or
 //!   else `$XDG_CONFIG_HOME/layerkit/certs.d`, `/etc/docker/certs.d` and
 //!   `/etc/containers/certs.d` — docker's and podman's layout.
 
@@ -152,6 +153,30 @@ impl Settings {
             out.extend(files);
         }
         out
+    }
+
+    /// A client certificate and its key for `host` (`*.cert` and the
+    /// `*.key` of the same name in certs.d), as docker uses for mutual TLS.
+    pub fn client_cert(&self, host: &str) -> Option<(PathBuf, PathBuf)> {
+        for dir in &self.certs_dirs {
+            let Ok(entries) = std::fs::read_dir(dir.join(host)) else {
+                continue;
+            };
+            let mut certs: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "cert"))
+                .collect();
+            certs.sort();
+            if let Some(c) = certs
+                .into_iter()
+                .find(|c| c.with_extension("key").is_file())
+            {
+                let key = c.with_extension("key");
+                return Some((c, key));
+            }
+        }
+        None
     }
 
     /// Mirrors configured for a registry.

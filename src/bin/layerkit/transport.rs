@@ -20,7 +20,7 @@ use layerkit::registry::{
     Headers, Method, Request, Response, Transport, TransportError, TransportErrorKind,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 
@@ -99,11 +99,15 @@ fn tls_config(settings: &Settings, host: &str) -> Result<Arc<ClientConfig>, Tran
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| TransportError::new(TransportErrorKind::Tls, e.to_string()))?;
+    let client_cert = client_identity(settings, host)?;
     if settings.skip_verify(host) {
-        let config = builder
+        let b = builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)));
+        let config = match client_cert {
+            Some((certs, key)) => b.with_client_auth_cert(certs, key).map_err(tls_err)?,
+            None => b.with_no_client_auth(),
+        };
         return Ok(Arc::new(config));
     }
     let mut roots = RootCertStore::empty();
@@ -131,9 +135,42 @@ fn tls_config(settings: &Settings, host: &str) -> Result<Arc<ClientConfig>, Tran
             ));
         }
     }
-    Ok(Arc::new(
-        builder.with_root_certificates(roots).with_no_client_auth(),
-    ))
+    let b = builder.with_root_certificates(roots);
+    Ok(Arc::new(match client_cert {
+        Some((certs, key)) => b.with_client_auth_cert(certs, key).map_err(tls_err)?,
+        None => b.with_no_client_auth(),
+    }))
+}
+
+fn tls_err(e: rustls::Error) -> TransportError {
+    TransportError::new(TransportErrorKind::Tls, format!("client certificate: {e}"))
+}
+
+/// A client certificate for `host` from certs.d, as docker reads it:
+/// `<name>.cert` with the key `<name>.key` beside it.
+#[allow(clippy::type_complexity)]
+fn client_identity(
+    settings: &Settings,
+    host: &str,
+) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, TransportError> {
+    let Some((cert, key)) = settings.client_cert(host) else {
+        return Ok(None);
+    };
+    let bad = |what: &str, path: &std::path::Path, e: String| {
+        TransportError::new(
+            TransportErrorKind::Tls,
+            format!("reading the client {what} {}: {e}", path.display()),
+        )
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
+        .map_err(|e| bad("certificate", &cert, e.to_string()))?
+        .flatten()
+        .collect();
+    if certs.is_empty() {
+        return Err(bad("certificate", &cert, "no PEM certificate".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&key).map_err(|e| bad("key", &key, e.to_string()))?;
+    Ok(Some((certs, key)))
 }
 
 /// Accepts any certificate: only for registries the user declared insecure.
