@@ -228,3 +228,34 @@ fn a_blob_with_the_wrong_digest_is_rejected_naming_both() {
         "the destination registry kept the bad blob"
     );
 }
+
+#[test]
+fn a_dropped_download_resumes_with_a_range_request() {
+    let reg = Registry::plain("range");
+    let home = Home::new("range");
+    let layout = scratch("range-layout").join("img");
+    umoci_image(&layout, "t", &[("/big", noise(23, 8 << 20))]);
+    let big = layer_digests(&layout, "t").remove(0);
+    run_ok(
+        home.layerkit()
+            .args(["push", "-q", "--from"])
+            .arg(&layout)
+            .arg(format!("{}/range/img:1", reg.host)),
+    );
+    // The connection carrying the layer is cut after 3 MB; the registry
+    // stays up, and the same pull picks up from there.
+    let relay = Relay::cutting(reg.port, 3 << 20);
+    let (ok, _, err) =
+        output(
+            home.layerkit()
+                .args(["pull", "-j", "1", &format!("{}/range/img:1", relay.host)]),
+        );
+    assert!(ok, "{err}");
+    assert!(err.contains("Downloading (resumed)"), "{err}");
+    let blob = home.store().join("blobs/sha256").join(&big[7..]);
+    let got = run_ok(Command::new("sha256sum").arg(&blob));
+    assert_eq!(
+        format!("sha256:{}", got.split_whitespace().next().unwrap()),
+        big
+    );
+}

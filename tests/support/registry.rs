@@ -660,6 +660,18 @@ pub struct Relay {
 
 impl Relay {
     pub fn start(upstream_port: u16, bytes_per_sec: u64) -> Relay {
+        Relay::start_with(upstream_port, bytes_per_sec, None)
+    }
+
+    /// A relay at full speed that drops the first connection to carry more
+    /// than `cut_after` bytes back (a connection lost mid-download while
+    /// the registry stays up); later connections pass whole.
+    pub fn cutting(upstream_port: u16, cut_after: u64) -> Relay {
+        Relay::start_with(upstream_port, u64::MAX, Some(cut_after))
+    }
+
+    fn start_with(upstream_port: u16, bytes_per_sec: u64, cut_after: Option<u64>) -> Relay {
+        let cut_done = Arc::new(AtomicBool::new(false));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -685,11 +697,19 @@ impl Relay {
                     let _ = u_write.shutdown(std::net::Shutdown::Both);
                     let _ = d_read.shutdown(std::net::Shutdown::Both);
                 });
+                let cut_done = cut_done.clone();
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 16 << 10];
                     let pause = Duration::from_secs_f64(buf.len() as f64 / bytes_per_sec as f64);
+                    let mut passed = 0u64;
                     while let Ok(n) = u_read.read(&mut buf) {
                         if n == 0 || d_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        passed += n as u64;
+                        if cut_after.is_some_and(|c| passed > c)
+                            && !cut_done.swap(true, Ordering::SeqCst)
+                        {
                             break;
                         }
                         std::thread::sleep(pause);
