@@ -8,5 +8,13 @@ pub enum Error {
     #[error(transparent)]
     Dockerfile(#[from] crate::dockerfile::ParseError),
     #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    #[error(transparent)]
     Image(#[from] crate::image::ImageError),
+    #[error(transparent)]
+    Assemble(#[from] crate::image::AssembleError),
+    #[error(transparent)]
+    Mutate(#[from] crate::image::MutateError),
+    #[error(transparent)]
+    Write(#[from] crate::image::WriteError),
 }

@@ -145,7 +145,9 @@ impl TarSink for Lister {
 
 /// The uncompressed side of a layer: hash, count, list.
 struct LayerSink {
-    hasher: Hasher,
+    /// `None` for an uncompressed layer: its diff id is the stored digest,
+    /// already being computed (hashing 1 GiB twice costs a second core).
+    hasher: Option<Hasher>,
     size: u64,
     budget: u64,
     tar: TarReader,
@@ -162,7 +164,9 @@ impl Write for LayerSink {
         if self.size > self.budget {
             return Err(io::Error::other("bomb"));
         }
-        self.hasher.update(buf);
+        if let Some(h) = &mut self.hasher {
+            h.update(buf);
+        }
         if self.error.is_none() {
             if let Err(e) = self.tar.push(buf, &mut self.lister) {
                 match e {
@@ -239,7 +243,7 @@ impl BlobScan {
         );
         self.scan = if compressed || super::tar::looks_like_tar(&head) {
             let sink = LayerSink {
-                hasher: Hasher::sha256(),
+                hasher: compressed.then(Hasher::sha256),
                 size: 0,
                 budget: self.limits.bomb_floor,
                 tar: TarReader::new(),
@@ -348,6 +352,7 @@ impl BlobScan {
 
     /// The blob is complete. Gives back the capture handed in.
     pub fn finish(mut self) -> Result<(Blob, Option<Box<dyn Capture>>), ImageError> {
+        let stored = self.hasher.clone().finish();
         if let Scan::Head(head) = &mut self.scan {
             let head = std::mem::take(head);
             if head.is_empty() {
@@ -363,7 +368,7 @@ impl BlobScan {
                 let compression = dec.compression().unwrap_or(Compression::None);
                 match dec.finish() {
                     (Some(sink), Ok(())) => {
-                        layer_content(sink, compression, None, &mut self.capture)?
+                        layer_content(sink, compression, None, &mut self.capture, &stored)?
                     }
                     (Some(sink), Err(e)) => {
                         let reason = if sink.fatal.is_none() && sink.size > sink.budget {
@@ -376,20 +381,20 @@ impl BlobScan {
                         } else {
                             format!("its compressed data is incomplete or corrupt: {e}")
                         };
-                        layer_content(sink, compression, Some(reason), &mut self.capture)?
+                        layer_content(sink, compression, Some(reason), &mut self.capture, &stored)?
                     }
                     (None, _) => BlobContent::Other,
                 }
             }
             Scan::Broken(sink, reason, c) => {
-                layer_content(*sink, c, Some(reason), &mut self.capture)?
+                layer_content(*sink, c, Some(reason), &mut self.capture, &stored)?
             }
         };
         let capture = self.capture.take();
         Ok((
             Blob {
                 path: self.path,
-                digest: self.hasher.finish(),
+                digest: stored,
                 size: self.size,
                 content,
             },
@@ -403,6 +408,7 @@ fn layer_content(
     compression: Compression,
     broken: Option<String>,
     capture: &mut Option<Box<dyn Capture>>,
+    stored: &Digest,
 ) -> Result<BlobContent, ImageError> {
     if capture.is_none() {
         *capture = sink.lister.capture.take();
@@ -420,7 +426,10 @@ fn layer_content(
     }
     Ok(BlobContent::Layer(Arc::new(LayerInfo {
         compression,
-        diff_id: sink.hasher.finish(),
+        diff_id: match sink.hasher {
+            Some(h) => h.finish(),
+            None => stored.clone(),
+        },
         uncompressed_size: sink.size,
         files: sink.lister.files,
         error,

@@ -19,19 +19,30 @@
 
 mod archive;
 mod assemble;
+pub mod compose;
 pub mod decode;
 pub mod filetree;
 pub mod history;
 pub mod inspect;
 mod layer;
+pub mod layer_builder;
+pub mod mutate;
 pub mod tar;
 pub mod units;
+pub mod write;
 
 pub use archive::{read, read_layout, Archive, BlobSource, Collector, Progress, Reader};
 pub use assemble::{Image, ImageSummary, Layer, Selector};
 pub use layer::{Blob, BlobContent, Capture, LayerInfo};
 pub use tar::EntryKind;
 pub use Limits as ReadLimits;
+
+pub use compose::{assemble, AssembleError, Assembled, Flavour};
+pub use layer_builder::TarEntry;
+pub use mutate::{apply_changes, MutateError};
+pub use write::{
+    archive_parts, write_archive, ArchiveFormat, ArchiveImage, BlobOpener, Part, WriteError,
+};
 
 use crate::oci::{ConfigError, Digest, ManifestError};
 

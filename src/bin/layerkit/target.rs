@@ -10,7 +10,8 @@
 //! | `img.tar@1`                 | the second image of the archive (`@INDEX`, from 0) |
 //!
 //! skopeo's `docker-archive:`, `oci-archive:` and `oci:` prefixes are
-//! accepted too. A later image store adds its own references here.
+//! accepted too. Anything else names an image in the local store
+//! (`busybox`, `me/app:1`, an image id): `layerkit images` lists them.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
@@ -27,6 +28,13 @@ pub enum Input {
     Stdin,
     File(PathBuf),
     Dir(PathBuf),
+    /// An image of the local store: its root and an index.json naming only
+    /// that image.
+    Store {
+        root: PathBuf,
+        index: Vec<u8>,
+        name: String,
+    },
 }
 
 /// A parsed TARGET.
@@ -41,6 +49,7 @@ impl Target {
         match &self.input {
             Input::Stdin => "<stdin>".into(),
             Input::File(p) | Input::Dir(p) => p.display().to_string(),
+            Input::Store { name, .. } => name.clone(),
         }
     }
 
@@ -53,9 +62,23 @@ impl Target {
             .iter()
             .find_map(|p| s.strip_prefix(p))
             .unwrap_or(s);
-        let (path, rest) = split(s).with_context(|| {
-            format!("{s}: no such file or directory (TARGET is an image tarball, `-` for standard input, or an OCI layout directory, optionally followed by `:NAME:TAG` or `@INDEX`)")
-        })?;
+        let Some((path, rest)) = split(s) else {
+            if let Some((root, index)) = crate::store::target(s)? {
+                return Ok(Target {
+                    input: Input::Store {
+                        root,
+                        index,
+                        name: s.to_string(),
+                    },
+                    selector: Selector {
+                        index: Some(0),
+                        platform,
+                        ..Selector::default()
+                    },
+                });
+            }
+            bail!("{s}: no such file or directory, and no such image in the store (TARGET is an image tarball, `-` for standard input, or an OCI layout directory, optionally followed by `:NAME:TAG` or `@INDEX`; or the name or id of an image in the store)");
+        };
         let mut selector = Selector {
             platform,
             ..Selector::default()
@@ -140,6 +163,21 @@ impl BlobSource for DirSource {
     }
 }
 
+/// The store's layout, with an index.json that names one image.
+struct StoreSource {
+    dir: DirSource,
+    index: Vec<u8>,
+}
+
+impl BlobSource for StoreSource {
+    fn open(&mut self, path: &str) -> Result<Option<Box<dyn Read + '_>>, String> {
+        if path == "index.json" {
+            return Ok(Some(Box::new(&self.index[..])));
+        }
+        self.dir.open(path)
+    }
+}
+
 /// Progress on standard error, when it is a terminal and not `--quiet`.
 struct Progress {
     enabled: bool,
@@ -199,6 +237,14 @@ pub fn read(
     match &target.input {
         Input::Dir(dir) => {
             let mut src = DirSource(dir.clone());
+            let platform = target.selector.platform.as_ref();
+            Ok(read_layout(&mut src, &name, limits, platform, capture)?)
+        }
+        Input::Store { root, index, .. } => {
+            let mut src = StoreSource {
+                dir: DirSource(root.clone()),
+                index: index.clone(),
+            };
             let platform = target.selector.platform.as_ref();
             Ok(read_layout(&mut src, &name, limits, platform, capture)?)
         }

@@ -1,0 +1,204 @@
+//! `layerkit import FILE|- [REPOSITORY[:TAG]]`: a rootfs tarball becomes a
+//! one-layer image in the store.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+
+use anyhow::{bail, Context};
+use clap::Args as ClapArgs;
+use layerkit::image::compose::{append_layer, assemble, empty_config, format_rfc3339, Flavour};
+use layerkit::image::layer_builder::{TarScanner, TarSink};
+use layerkit::image::{apply_changes, TarEntry};
+use layerkit::oci::{Descriptor, History, Platform};
+
+use crate::compress::{LayerDigests, LayerWriter, Method};
+use crate::export::decompress;
+use crate::store::{host_platform, parse_tag, Store};
+use crate::{Ctx, Outcome};
+
+#[derive(ClapArgs)]
+#[command(after_help = "\
+The tarball (plain, gzip or zstd) becomes the image's only layer as it is:
+its bytes are not re-ordered. The layer is compressed on every core
+(--compression gzip, the default, as pigz does; zstd is several times
+faster). The image is created at the newest modification time inside the
+tarball (or $SOURCE_DATE_EPOCH), so importing the same tarball twice gives
+the same image id.
+
+Examples:
+  layerkit import rootfs.tar busybox:local
+  tar -C rootfs -c . | layerkit import - me/app:1 -c 'CMD [\"/bin/sh\"]'
+  layerkit import --compression zstd -m 'nightly' rootfs.tar.gz app:nightly")]
+pub struct Args {
+    /// The rootfs tarball, or `-` for standard input.
+    pub file: String,
+    /// Name the image: [REGISTRY/]REPOSITORY[:TAG].
+    pub reference: Option<String>,
+    /// Apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV,
+    /// EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL, HEALTHCHECK,
+    /// ONBUILD); repeatable.
+    #[arg(short, long = "change", value_name = "CHANGE")]
+    pub change: Vec<String>,
+    /// Set the commit message (the history comment).
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// The platform the image is for (default: this machine's).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Layer compression.
+    #[arg(long, value_enum, default_value_t = Method::Gzip)]
+    pub compression: Method,
+    /// Compression level (gzip 1-9, default 6; zstd 1-19, default 3).
+    #[arg(long)]
+    pub level: Option<u32>,
+    /// Manifest media types: oci or docker (schema 2).
+    #[arg(long, value_enum, default_value_t = FlavourArg::Oci)]
+    pub manifest_format: FlavourArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FlavourArg {
+    Oci,
+    Docker,
+}
+
+impl FlavourArg {
+    pub fn flavour(self) -> Flavour {
+        match self {
+            FlavourArg::Oci => Flavour::Oci,
+            FlavourArg::Docker => Flavour::Docker,
+        }
+    }
+}
+
+/// Metadata gathered while a layer streams through.
+#[derive(Default)]
+pub struct LayerStats {
+    pub entries: u64,
+    pub newest: Option<i64>,
+}
+
+impl TarSink for LayerStats {
+    fn entry(&mut self, e: &TarEntry) -> bool {
+        self.entries += 1;
+        self.newest = Some(self.newest.map_or(e.mtime, |n| n.max(e.mtime)));
+        false
+    }
+}
+
+/// Streams an uncompressed tar from `input` into a new layer blob: checked
+/// as a tar, hashed, compressed on all cores.
+pub fn ingest_tar(
+    store: &Store,
+    input: &mut dyn Read,
+    method: Method,
+    level: Option<u32>,
+    what: &str,
+) -> anyhow::Result<(LayerDigests, LayerStats)> {
+    let (pending, file) = crate::store::Pending::create(store)?;
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut layer = LayerWriter::new(ingest, method, level)?;
+    let mut scanner = TarScanner::new();
+    let mut stats = LayerStats::default();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {what}")),
+        };
+        scanner
+            .push(&buf[..n], &mut stats)
+            .with_context(|| format!("{what} is not a valid tar archive"))?;
+        layer.write_all(&buf[..n]).context("writing the layer")?;
+    }
+    scanner
+        .finish()
+        .with_context(|| format!("{what} is not a valid tar archive"))?;
+    if stats.entries == 0 && !scanner.ended() {
+        bail!("{what} is empty: expected a tar archive of a root filesystem");
+    }
+    let (ingest, digests) = layer.finish().context("finishing the layer")?;
+    ingest
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("writing the layer")?;
+    pending.commit(store, &digests.digest)?;
+    Ok((digests, stats))
+}
+
+/// `$SOURCE_DATE_EPOCH`, when set.
+pub fn source_date_epoch() -> anyhow::Result<Option<i64>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => {
+            Ok(Some(v.trim().parse().with_context(|| {
+                format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds")
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
+    if args.file.contains("://") {
+        bail!("importing from a URL is not supported: download it first, then import the file");
+    }
+    let tag = args.reference.as_deref().map(parse_tag).transpose()?;
+    let platform: Platform = match &args.platform {
+        Some(p) => p.parse()?,
+        None => host_platform(),
+    };
+    // Check the changes before reading anything.
+    let mut config = empty_config(&platform);
+    apply_changes(&mut config, &args.change)?;
+
+    let store = ctx.store()?;
+    let _lock = store.lock_shared()?;
+    let what = crate::input::display_name(&args.file).to_string();
+    let raw: Box<dyn Read> = if args.file == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(&args.file).with_context(|| format!("opening {}", args.file))?)
+    };
+    let mut input = decompress(raw).with_context(|| format!("reading {what}"))?;
+    let (layer, stats) = ingest_tar(&store, &mut input, args.compression, args.level, &what)?;
+
+    let created = match source_date_epoch()? {
+        Some(t) => t,
+        None => stats.newest.unwrap_or(0),
+    };
+    let created = format_rfc3339(created);
+    let comment = args
+        .message
+        .clone()
+        // Docker's words: its client uploads files, so the daemon always
+        // imports from "-". Keeping them keeps the id independent of paths.
+        .unwrap_or_else(|| "Imported from -".to_string());
+    config.created = Some(created.clone());
+    append_layer(
+        &mut config,
+        layer.diff_id.clone(),
+        History {
+            created: Some(created),
+            comment: Some(comment.clone()),
+            ..History::default()
+        },
+    );
+    config
+        .extra
+        .insert("comment".into(), serde_json::Value::String(comment));
+    let flavour = args.manifest_format.flavour();
+    let media_type = args
+        .compression
+        .compression()
+        .layer_media_type(flavour.is_docker());
+    let desc = Descriptor::new(media_type, layer.digest.clone(), layer.size);
+    let image = assemble(&config, &[desc], flavour)?;
+    store.put_bytes(&image.config)?;
+    store.put_bytes(&image.manifest)?;
+    store.add_image(&image.manifest_descriptor, tag.as_slice())?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "{}", image.id())?;
+    Ok(Outcome::Ok)
+}
