@@ -196,6 +196,21 @@ impl LineIndex {
         Pos::new(line, l[..col].chars().count() as u32 + 1)
     }
 
+    /// The position of byte `offset` in `text` (rounded down to a character
+    /// boundary).
+    pub fn pos_of_offset(&self, text: &str, offset: usize) -> Pos {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let i = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.starts.get(i).copied().unwrap_or(0).min(offset);
+        Pos::new(i as u32 + 1, text[start..offset].chars().count() as u32 + 1)
+    }
+
     /// The byte offset in `text` of `pos`.
     pub fn offset(&self, text: &str, pos: Pos) -> usize {
         let Some(start) = self.line_start(pos.line) else {
@@ -467,6 +482,10 @@ mod tests {
         assert_eq!(idx.offset(text, Pos::new(2, 2)), 5);
         assert_eq!(idx.line(text, 3), "last");
         assert_eq!(idx.line(text, 9), "");
+        assert_eq!(idx.pos_of_offset(text, 5), Pos::new(2, 2));
+        assert_eq!(idx.pos_of_offset(text, 4), Pos::new(2, 1));
+        assert_eq!(idx.pos_of_offset(text, 99), Pos::new(3, 5));
+        assert_eq!(idx.pos_of_offset(text, 0), Pos::new(1, 1));
     }
 
     #[test]

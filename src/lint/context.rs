@@ -430,20 +430,8 @@ impl<'a> Context<'a> {
 
     /// The position of source byte `offset`.
     pub fn pos_of_byte(&self, offset: usize) -> Pos {
-        let src = &self.df.source;
-        let offset = offset.min(src.len());
-        let before = &src[..floor_boundary(src, offset)];
-        let line = before.matches('\n').count() as u32 + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Pos::new(line, before[line_start..].chars().count() as u32 + 1)
+        self.df.line_index().pos_of_offset(&self.df.source, offset)
     }
-}
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// A `# check=…` comment right above an instruction (BuildKit reads these

@@ -23,6 +23,14 @@ flags differ.",
 /// How many simple commands a shell script runs (commands in `$(…)` and
 /// backticks included; assignments, keywords and empty parts not).
 pub fn count_commands(script: &str) -> usize {
+    count_nested(script, 0)
+}
+
+/// Substitutions nested deeper than this count as one command each, which
+/// keeps pathological input (thousands of nested `$(`) linear.
+const MAX_NESTING: usize = 32;
+
+fn count_nested(script: &str, depth: usize) -> usize {
     let mut count = 0;
     let mut segment = String::new();
     let mut quote: Option<char> = None;
@@ -113,7 +121,11 @@ pub fn count_commands(script: &str) -> usize {
                     let inner: String = chars[(i + 2).min(chars.len())..j.min(chars.len())]
                         .iter()
                         .collect();
-                    count += count_commands(&inner);
+                    count += if depth < MAX_NESTING {
+                        count_nested(&inner, depth + 1)
+                    } else {
+                        1
+                    };
                     segment.push_str("CMDSUB");
                     i = j;
                 }
@@ -188,6 +200,9 @@ mod tests {
         assert_eq!(count_commands("export V=$(cat f) && echo \"$V\""), 3);
         assert_eq!(count_commands("if [ -f x ]; then rm x; fi"), 2);
         assert_eq!(count_commands("echo 'a && b'"), 1);
+        // Deep nesting stays linear instead of re-scanning each level.
+        let deep = "echo $(".repeat(5000) + &")".repeat(5000);
+        assert!(count_commands(&deep) > 32);
     }
 
     #[test]
