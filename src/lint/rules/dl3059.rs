@@ -30,7 +30,7 @@ pub fn count_commands(script: &str) -> usize {
 /// keeps pathological input (thousands of nested `$(`) linear.
 const MAX_NESTING: usize = 32;
 
-fn count_nested(script: &str, depth: usize) -> usize {
+fn count_nested(script: &str, nesting: usize) -> usize {
     let mut count = 0;
     let mut segment = String::new();
     let mut quote: Option<char> = None;
@@ -121,8 +121,8 @@ fn count_nested(script: &str, depth: usize) -> usize {
                     let inner: String = chars[(i + 2).min(chars.len())..j.min(chars.len())]
                         .iter()
                         .collect();
-                    count += if depth < MAX_NESTING {
-                        count_nested(&inner, depth + 1)
+                    count += if nesting < MAX_NESTING {
+                        count_nested(&inner, nesting + 1)
                     } else {
                         1
                     };
