@@ -7,6 +7,7 @@
 pub enum Error {
     #[error(transparent)]
     Dockerfile(#[from] crate::dockerfile::ParseError),
+    #[cfg(feature = "image")]
     #[error(transparent)]
     Image(#[from] crate::image::ImageError),
 }

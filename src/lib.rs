@@ -8,7 +8,7 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
-//! - [`image`]: read docker-archives, oci-archives and OCI layouts in one
+//! - [`image`] (feature `image`, on by default): read docker-archives, oci-archives and OCI layouts in one
 //!   streaming pass; inspect, history, file trees and wasted space.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
@@ -16,6 +16,7 @@
 
 pub mod dockerfile;
 pub mod error;
+#[cfg(feature = "image")]
 pub mod image;
 pub mod lint;
 pub mod oci;

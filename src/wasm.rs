@@ -7,10 +7,33 @@ use wasm_bindgen::prelude::*;
 
 use crate::dockerfile::{self, Diagnostic, Directive, NodeJson};
 
+#[cfg(feature = "image")]
+mod image;
+#[cfg(feature = "image")]
+pub use image::ImageReader;
+
+/// A result as plain JS objects: JSON text parsed by the engine, which is
+/// smaller and no slower than building objects field by field.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&e.to_string()))
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("JSON.parse failed"))
+}
+
+/// An options argument: `None` for `undefined` or `null`, else the value
+/// read through its JSON form; errors name `what`.
+fn from_js<T: serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> Result<Option<T>, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let text: String = js_sys::JSON::stringify(&value)
+        .map_err(|_| JsError::new(&format!("{what}: not representable as JSON")))?
+        .into();
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| JsError::new(&format!("{what}: {e}")))
 }
 
 // The TypeScript shapes of what the exports return, emitted into every
@@ -190,11 +213,8 @@ pub fn lint(
     #[wasm_bindgen(unchecked_param_type = "LintConfig | undefined")] config: JsValue,
 ) -> Result<JsValue, JsError> {
     use crate::lint::{lint_with, Config, Inputs};
-    let mut value: serde_json::Value = if config.is_undefined() || config.is_null() {
-        serde_json::Value::Null
-    } else {
-        serde_wasm_bindgen::from_value(config).map_err(|e| JsError::new(&e.to_string()))?
-    };
+    let mut value: serde_json::Value =
+        from_js(config, "config")?.unwrap_or(serde_json::Value::Null);
     let dockerignore = match value.as_object_mut().and_then(|m| m.remove("dockerignore")) {
         Some(serde_json::Value::String(s)) => Some(s),
         Some(_) => {
@@ -231,78 +251,4 @@ pub fn lint(
 #[wasm_bindgen(js_name = rules, unchecked_return_type = "LintRule[]")]
 pub fn rules() -> Result<JsValue, JsError> {
     to_js(&crate::lint::rules::ALL)
-}
-
-/// Reads an image archive pushed chunk by chunk (a `ReadableStream`'s
-/// chunks, `Blob.slice`s, a Node stream): one pass, memory bounded by
-/// metadata. Call `push` per chunk (and `progress` for a progress bar),
-/// then `finish` for the reports.
-#[wasm_bindgen(js_name = ImageReader)]
-pub struct ImageReader {
-    inner: Option<crate::image::Reader>,
-}
-
-/// What `ImageReader.finish` returns.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ImageReport {
-    images: Vec<crate::image::ImageSummary>,
-    inspect: crate::image::inspect::Inspect,
-    history: Vec<crate::image::history::HistoryEntry>,
-    analysis: crate::image::filetree::Analysis,
-}
-
-#[wasm_bindgen(js_class = ImageReader)]
-impl ImageReader {
-    /// `name` names the input in error messages.
-    #[wasm_bindgen(constructor)]
-    pub fn new(name: &str) -> ImageReader {
-        ImageReader {
-            inner: Some(crate::image::Reader::new(
-                name,
-                crate::image::Limits::default(),
-            )),
-        }
-    }
-
-    /// Feeds the next chunk.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
-        let r = self
-            .inner
-            .as_mut()
-            .ok_or_else(|| JsError::new("ImageReader: push after finish"))?;
-        r.push(chunk).map_err(|e| JsError::new(&e.to_string()))
-    }
-
-    /// `{bytes, members, layers, current}` so far.
-    pub fn progress(&self) -> Result<JsValue, JsError> {
-        let p = self
-            .inner
-            .as_ref()
-            .map(|r| r.progress())
-            .unwrap_or_default();
-        to_js(&p)
-    }
-
-    /// The input ended: assembles the image (`index` picks one of several,
-    /// from 0) and returns `{images, inspect, history, analysis}`.
-    pub fn finish(&mut self, index: Option<usize>) -> Result<JsValue, JsError> {
-        let r = self
-            .inner
-            .take()
-            .ok_or_else(|| JsError::new("ImageReader: finish called twice"))?;
-        let err = |e: crate::image::ImageError| JsError::new(&e.to_string());
-        let (archive, _) = r.finish().map_err(err)?;
-        let sel = crate::image::Selector {
-            index,
-            ..Default::default()
-        };
-        let image = archive.image(&sel, None).map_err(err)?;
-        to_js(&ImageReport {
-            images: archive.images().map_err(err)?,
-            inspect: crate::image::inspect::inspect(&image),
-            history: crate::image::history::history(&image, &[]).map_err(err)?,
-            analysis: crate::image::filetree::analyze_image(&image),
-        })
-    }
 }
