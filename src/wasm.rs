@@ -204,17 +204,22 @@ export interface LintRule {
 }
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `lint`'s optional settings.
+    #[wasm_bindgen(typescript_type = "LintConfig")]
+    pub type LintConfigArg;
+}
+
 /// Lints a Dockerfile: hadolint's rules and BuildKit's build checks, after
 /// variable expansion. Never throws for bad Dockerfiles (parse errors are
 /// `DL1000` findings); throws for an invalid `config`, naming the key.
 #[wasm_bindgen(js_name = lint, unchecked_return_type = "LintFinding[]")]
-pub fn lint(
-    source: &str,
-    #[wasm_bindgen(unchecked_param_type = "LintConfig | undefined")] config: JsValue,
-) -> Result<JsValue, JsError> {
+pub fn lint(source: &str, config: Option<LintConfigArg>) -> Result<JsValue, JsError> {
     use crate::lint::{lint_with, Config, Inputs};
     let mut value: serde_json::Value =
-        from_js(config, "config")?.unwrap_or(serde_json::Value::Null);
+        from_js(config.map_or(JsValue::UNDEFINED, Into::into), "config")?
+            .unwrap_or(serde_json::Value::Null);
     let dockerignore = match value.as_object_mut().and_then(|m| m.remove("dockerignore")) {
         Some(serde_json::Value::String(s)) => Some(s),
         Some(_) => {

@@ -304,6 +304,13 @@ export interface ImageFile extends MergedEntry {
 }
 "#;
 
+#[wasm_bindgen]
+extern "C" {
+    /// `new ImageReader`'s optional settings.
+    #[wasm_bindgen(typescript_type = "ImageReaderOptions")]
+    pub type ReaderOptionsArg;
+}
+
 /// `new ImageReader(name, options)`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -470,10 +477,8 @@ struct FileInfo<'a> {
 impl ImageReader {
     /// `name` names the input in error messages.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        name: &str,
-        #[wasm_bindgen(unchecked_param_type = "ImageReaderOptions | undefined")] options: JsValue,
-    ) -> Result<ImageReader, JsError> {
+    pub fn new(name: &str, options: Option<ReaderOptionsArg>) -> Result<ImageReader, JsError> {
+        let options = options.map_or(JsValue::UNDEFINED, Into::into);
         let o: Options = from_js(options, "ImageReader options")?.unwrap_or_default();
         let platform = o
             .platform
