@@ -8,11 +8,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{from_js, to_js};
+use super::to_js;
 use crate::image::filetree::{self, Analysis, Change, LayerSummary, MergedEntry, Tree};
 use crate::image::history::HistoryEntry;
 use crate::image::inspect::Inspect;
@@ -311,21 +311,70 @@ extern "C" {
     pub type ReaderOptionsArg;
 }
 
-/// `new ImageReader(name, options)`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// `new ImageReader(name, options)`, read field by field: a serde
+/// derive for three fields costs more code than the rest of the glue.
+#[derive(Default)]
 struct Options {
-    #[serde(default)]
     files: Vec<String>,
     platform: Option<String>,
     image: Option<Choice>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum Choice {
     Index(usize),
     Reference(String),
+}
+
+impl Options {
+    fn read(o: &JsValue) -> Result<Options, JsError> {
+        let mut out = Options::default();
+        if o.is_undefined() || o.is_null() {
+            return Ok(out);
+        }
+        let bad = |key: &str, want: &str| {
+            JsError::new(&format!("ImageReader options: {key}: expected {want}"))
+        };
+        let Some(obj) = o.dyn_ref::<js_sys::Object>() else {
+            return Err(bad("options", "an object"));
+        };
+        for key in js_sys::Object::keys(obj).iter() {
+            let key = key.as_string().unwrap_or_default();
+            let v = js_sys::Reflect::get(o, &JsValue::from_str(&key)).unwrap_or(JsValue::UNDEFINED);
+            if v.is_undefined() || v.is_null() {
+                continue;
+            }
+            match key.as_str() {
+                "files" => {
+                    let list = v
+                        .dyn_ref::<js_sys::Array>()
+                        .ok_or_else(|| bad("files", "an array of paths"))?;
+                    for p in list.iter() {
+                        out.files.push(
+                            p.as_string()
+                                .ok_or_else(|| bad("files", "an array of paths"))?,
+                        );
+                    }
+                }
+                "platform" => {
+                    out.platform = Some(
+                        v.as_string()
+                            .ok_or_else(|| bad("platform", "os/arch[/variant]"))?,
+                    )
+                }
+                "image" => {
+                    out.image = Some(match (v.as_f64(), v.as_string()) {
+                        (Some(n), _) if n >= 0.0 && n.fract() == 0.0 => Choice::Index(n as usize),
+                        (_, Some(s)) => Choice::Reference(s),
+                        _ => return Err(bad("image", "a tag, a ref.name or an index from 0")),
+                    })
+                }
+                other => return Err(JsError::new(&format!(
+                    "ImageReader options: unknown option {other:?} (known: files, platform, image)"
+                ))),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The contents of wanted files, per (layer path in the archive, entry path).
@@ -479,7 +528,7 @@ impl ImageReader {
     #[wasm_bindgen(constructor)]
     pub fn new(name: &str, options: Option<ReaderOptionsArg>) -> Result<ImageReader, JsError> {
         let options = options.map_or(JsValue::UNDEFINED, Into::into);
-        let o: Options = from_js(options, "ImageReader options")?.unwrap_or_default();
+        let o = Options::read(&options)?;
         let platform = o
             .platform
             .map(|p| p.parse::<Platform>())
