@@ -479,4 +479,5 @@ window.addEventListener('hashchange', () => {
   if (location.hash === '#dockerfile') showTool('tab-dockerfile');
   else if (location.hash === '#image') showTool('tab-image');
 });
+$('boot').remove();
 document.documentElement.dataset.ready = 'true';

@@ -278,6 +278,16 @@ test('an OCI archive picked with the file input, and an OCI layout folder', asyn
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(artifacts, 'inspector-layout-dark.png') });
 
+    // An archive with two images: the first is shown, the other can be picked.
+    const link = path.join(realFixtures, 'ggcr/test_link.tar');
+    const ids = [0, 1].map((n) => JSON.parse(cli('inspect', '-q', `${link}@${n}`))[0].Id);
+    await page.setInputFiles('#file-input', link);
+    await waitForImage(page, ids[0]);
+    assert.equal(await page.isVisible('#image-select'), true);
+    assert.equal(await page.locator('#image-select option').count(), 2);
+    await page.selectOption('#image-select', '1');
+    await waitForImage(page, ids[1]);
+
     // A broken archive: the core's message, no crash.
     await page.setInputFiles('#file-input', path.join(realFixtures, 'ggcr/no_manifest.tar'));
     await page.locator('#error:not([hidden])').waitFor();
