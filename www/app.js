@@ -2,7 +2,8 @@
 // it with `layerkit/image` (a Web Worker; nothing is uploaded), and show
 // what it holds. The Dockerfile pane lives in dockerfile.js.
 
-import { readFile, readImage } from 'layerkit/image';
+// The npm package sits in vendor/ (www/vendor.sh); `layerkit/image` there.
+import { readFile, readImage } from './vendor/layerkit/image/browser.js';
 import { setupDockerfile } from './dockerfile.js';
 import {
   bytes, date, el, humanSize, isoDate, modeString, percent, shortDigest,

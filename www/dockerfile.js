@@ -2,7 +2,8 @@
 // checks, from the small `layerkit/dockerfile` module), findings with
 // their positions, and buttons that apply a finding's fix.
 
-import init, { lint, parseDockerfile, rules } from 'layerkit/dockerfile/web';
+// `layerkit/dockerfile/web`: the parse + lint module, half the size of the full one.
+import init, { lint, parseDockerfile, rules } from './vendor/layerkit/web/dockerfile.js';
 import { el } from './format.js';
 
 const STORE = 'layerkit.dockerfile';

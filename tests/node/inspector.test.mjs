@@ -1,6 +1,6 @@
 // The inspector page (www/) end to end, in headless Chromium driven by
 // playwright-core: served by a static server on 127.0.0.1 with the packed
-// npm package where the page's import map expects it (vendor/layerkit/),
+// npm package where the page imports it from (vendor/layerkit/),
 // real archives dropped and picked, what the page shows compared with the
 // `layerkit` CLI and dive's numbers, a file viewed and downloaded, the
 // Dockerfile pane linting as one types and applying a fix — and no request
@@ -331,6 +331,45 @@ test('the Dockerfile pane lints as one types and applies fixes', async () => {
     assert.equal(await page.textContent('#df-stats'), '4 lines · 3 instructions · 2 stages · 1 finding');
     assert.deepEqual(await codes(), ['DL3006']);
     await page.screenshot({ path: path.join(artifacts, 'inspector-dockerfile.png') });
+    assert.deepEqual(problems, []);
+    assertNothingLeft(requests);
+  } finally {
+    await context.close();
+  }
+});
+
+test("layerkit/image's browser API on a page: a ReadableStream, bytes and a Blob, read in a worker", async () => {
+  const { page, context, requests, problems } = await openPage();
+  try {
+    const inspect = JSON.parse(cli('inspect', '-q', dive))[0];
+    const want = cli('cat', '-q', dive, '/root/saved.txt');
+    const got = await page.evaluate(async (b64) => {
+      const { readImage, readFile } = await import('./vendor/layerkit/image/browser.js');
+      const bin = atob(b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const blob = new Blob([bytes]);
+      const progress = [];
+      const fromStream = await readImage(blob.stream(), { onProgress: (p) => progress.push(p) });
+      const fromBytes = await readImage(bytes, { files: ['/root/saved.txt'] });
+      const file = await readFile(blob, '/root/saved.txt');
+      const missing = await readFile(blob, '/nope').then(() => 'read', (e) => e.message);
+      return {
+        ids: [fromStream.inspect.Id, fromBytes.inspect.Id],
+        same: JSON.stringify(fromStream.merged) === JSON.stringify(fromBytes.merged),
+        last: progress.at(-1),
+        viaImage: new TextDecoder().decode(fromBytes.files['/root/saved.txt'].content),
+        viaFile: new TextDecoder().decode(file.content),
+        missing,
+      };
+    }, readFileSync(dive).toString('base64'));
+    assert.deepEqual(got.ids, [inspect.Id, inspect.Id]);
+    assert.ok(got.same);
+    assert.equal(got.last.bytes, statSync(dive).size);
+    assert.equal(got.last.total, null); // a stream's length is unknown
+    assert.equal(got.viaImage, want);
+    assert.equal(got.viaFile, want);
+    assert.match(got.missing, /\/nope: no such file or directory in the image/);
     assert.deepEqual(problems, []);
     assertNothingLeft(requests);
   } finally {
