@@ -368,9 +368,11 @@ impl Options {
                         _ => return Err(bad("image", "a tag, a ref.name or an index from 0")),
                     })
                 }
-                other => return Err(JsError::new(&format!(
+                other => {
+                    return Err(JsError::new(&format!(
                     "ImageReader options: unknown option {other:?} (known: files, platform, image)"
-                ))),
+                )))
+                }
             }
         }
         Ok(out)
