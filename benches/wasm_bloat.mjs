@@ -1,12 +1,12 @@
 // Where the bytes of a .wasm go: function bodies by size, summed per crate,
 // from the module's name section (so run it on wasm-bindgen's output before
-// wasm-opt strips the names, e.g. target/pkg-build/web/layerkit_bg.wasm).
+// wasm-opt strips the names, e.g. target/pkg-build/web/<module>/<module>_bg.wasm).
 //
 //   node benches/wasm_bloat.mjs [FILE.wasm] [TOP]
 
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? 'target/pkg-build/web/layerkit_bg.wasm';
+const file = process.argv[2] ?? 'target/pkg-build/web/layerkit/layerkit_bg.wasm';
 const top = Number(process.argv[3] ?? 25);
 const buf = readFileSync(file);
 

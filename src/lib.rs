@@ -8,10 +8,10 @@
 //!
 //! - [`dockerfile`]: parse Dockerfiles exactly as BuildKit does, with spans,
 //!   typed instructions, stages and variable expansion.
-//! - [`image`]: read docker-archives, oci-archives and OCI layouts in one
-//!   streaming pass; inspect, history, file trees and wasted space;
-//!   assemble images from layers, apply `--change` instructions, write
-//!   docker-archive and oci-archive streams.
+//! - [`image`] (feature `image`, on by default): read docker-archives,
+//!   oci-archives and OCI layouts in one streaming pass; inspect, history,
+//!   file trees and wasted space; assemble images from layers, apply
+//!   `--change` instructions, write docker-archive and oci-archive streams.
 //! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
@@ -20,6 +20,7 @@
 
 pub mod dockerfile;
 pub mod error;
+#[cfg(feature = "image")]
 pub mod image;
 pub mod lint;
 pub mod oci;

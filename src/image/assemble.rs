@@ -269,6 +269,33 @@ impl Archive {
         Ok(image)
     }
 
+    /// The parent chain the archive records for `image` (docker-archive
+    /// `Parent`), parent first, as far as the archive holds the parents:
+    /// the ids `docker history` shows instead of `<missing>`.
+    pub fn ancestors(&self, image: &Image) -> Vec<Digest> {
+        let mut out = Vec::new();
+        let mut parent = image.parent.clone();
+        let Ok(summaries) = self.images() else {
+            return out;
+        };
+        while let Some(p) = parent.take() {
+            let Ok(d) = p.parse::<Digest>() else { break };
+            if out.contains(&d) || out.len() > 1000 {
+                break;
+            }
+            let Some(s) = summaries.iter().find(|s| s.digest == d) else {
+                break;
+            };
+            out.push(d);
+            let sel = Selector {
+                index: Some(s.index),
+                ..Selector::default()
+            };
+            parent = self.image(&sel, None).ok().and_then(|i| i.parent);
+        }
+        out
+    }
+
     fn blob_or_missing(&self, path: &str, referenced_by: &str) -> Result<&Blob, ImageError> {
         self.blob(path).ok_or_else(|| ImageError::MissingBlob {
             what: path.to_string(),

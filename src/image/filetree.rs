@@ -21,7 +21,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::{Entry, EntryKind, Image};
+use super::{Entry, EntryKind, Image, ImageError};
+use crate::oci::Digest;
 
 const WHITEOUT: &str = ".wh.";
 const OPAQUE: &str = ".wh..wh..opq";
@@ -559,6 +560,125 @@ pub fn parse_bytes(v: &str) -> Result<Option<u64>, ()> {
 /// Whether `path` is `dir` or below it.
 pub fn within(path: &str, dir: &str) -> bool {
     path == dir || is_below(path, dir)
+}
+
+impl Tree {
+    /// The merged entry at `path`, symlinks followed inside the image (at
+    /// most 40 hops, as Linux allows); `..` stops at the root.
+    pub fn resolve(&self, path: &str) -> Result<&MergedEntry, ImageError> {
+        let mut todo: Vec<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect();
+        todo.reverse();
+        let mut cur: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(c) = todo.pop() {
+            match c.as_str() {
+                "." => continue,
+                ".." => {
+                    cur.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            cur.push(c);
+            let key = cur.join("/");
+            let Some(m) = self.merged.get(&key) else {
+                return Err(ImageError::NoSuchPath {
+                    path: path.trim_start_matches('/').to_string(),
+                    missing: key,
+                });
+            };
+            if m.entry.kind == EntryKind::Symlink {
+                hops += 1;
+                if hops > 40 {
+                    return Err(ImageError::SymlinkLoop {
+                        path: path.trim_start_matches('/').to_string(),
+                    });
+                }
+                let target = m.entry.link.clone().unwrap_or_default();
+                cur.pop();
+                if target.starts_with('/') {
+                    cur.clear();
+                }
+                todo.extend(
+                    target
+                        .split('/')
+                        .filter(|c| !c.is_empty())
+                        .rev()
+                        .map(String::from),
+                );
+            }
+        }
+        let key = cur.join("/");
+        self.merged.get(&key).ok_or_else(|| ImageError::NoSuchPath {
+            path: path.trim_start_matches('/').to_string(),
+            missing: key,
+        })
+    }
+}
+
+/// Where the content of a regular file of the merged view is stored: the
+/// path of its layer in the archive and the entry holding the bytes (a
+/// hard link's target, which its layer stores earlier). `None` for
+/// anything but files and hard links.
+pub fn content_source(image: &Image, m: &MergedEntry) -> Option<(String, String)> {
+    let blob = image.layers.get(m.layer)?.path.clone();
+    match m.entry.kind {
+        EntryKind::File => Some((blob, m.entry.path.clone())),
+        EntryKind::Hardlink => Some((blob, m.entry.link.clone()?)),
+        _ => None,
+    }
+}
+
+/// One layer as `layerkit tree` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerSummary {
+    pub index: usize,
+    pub digest: Digest,
+    pub diff_id: Digest,
+    /// Docker's layer size (the tar headers' sizes).
+    pub size_bytes: u64,
+    /// The history entry that made the layer (`created_by`).
+    pub command: String,
+    pub added: usize,
+    pub modified: usize,
+    pub removed: usize,
+}
+
+/// Each layer of `image` with its size, command and change counts.
+pub fn layer_summaries(image: &Image, tree: &Tree) -> Vec<LayerSummary> {
+    let mut commands = vec![String::new(); image.layers.len()];
+    if let Ok(h) = super::history::history(image, &[]) {
+        for e in h {
+            if let Some(c) = e.layer.and_then(|l| commands.get_mut(l)) {
+                *c = e.created_by;
+            }
+        }
+    }
+    image
+        .layers
+        .iter()
+        .zip(commands)
+        .enumerate()
+        .map(|(i, (l, command))| {
+            let changes = tree.changes.get(i).map(Vec::as_slice).unwrap_or_default();
+            let count = |k| changes.iter().filter(|c| c.change == k).count();
+            LayerSummary {
+                index: i,
+                digest: l.descriptor.digest.clone(),
+                diff_id: l.diff_id.clone(),
+                size_bytes: l.docker_size(),
+                command,
+                added: count(ChangeKind::Added),
+                modified: count(ChangeKind::Modified),
+                removed: count(ChangeKind::Removed),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -159,6 +159,10 @@ pub enum ImageError {
     },
     #[error("{what}: {reason}")]
     Capture { what: String, reason: String },
+    #[error("/{path}: no such file or directory in the image (/{missing} is missing)")]
+    NoSuchPath { path: String, missing: String },
+    #[error("/{path}: too many levels of symbolic links")]
+    SymlinkLoop { path: String },
     #[error("reading {what}: {reason}")]
     Io { what: String, reason: String },
 }

@@ -6,58 +6,29 @@
 //
 //   .ci/package && node --test tests/node/
 
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 import ts from 'typescript';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const pkgDir = path.join(root, 'pkg');
+import { packed as pack, realFixtures, root } from './packed.mjs';
+
 const exampleFile = path.join(root, 'tests/fixtures/example/Dockerfile');
 const example = readFileSync(exampleFile, 'utf8');
 const broken = 'FROM alpine\nCOPY onlyone\n  ENV a\nRUN <<EOF\nnever closed\n';
 
-let work; // temp folder: the tarball and the consuming project
 let project; // the project with layerkit installed from the tarball
 let packed; // `npm pack --json` about the tarball
 
 before(() => {
-  assert.ok(
-    existsSync(path.join(pkgDir, 'package.json')),
-    `${pkgDir} has no package.json: run .ci/package first`,
-  );
-  work = mkdtempSync(path.join(tmpdir(), 'layerkit-pack-'));
-  [packed] = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', work, pkgDir], {
-      encoding: 'utf8',
-    }),
-  );
-  project = path.join(work, 'project');
-  mkdirSync(project);
-  writeFileSync(
-    path.join(project, 'package.json'),
-    JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }),
-  );
-  // --offline: the package has no dependencies, so nothing may be fetched.
-  execFileSync(
-    'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error',
-      path.join(work, packed.filename)],
-    { cwd: project, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-});
-
-after(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
+  packed = pack();
+  project = packed.project;
 });
 
 /** Runs a script file written into the consuming project; returns its JSON output. */
@@ -124,12 +95,16 @@ console.log(JSON.stringify({
 }));
 `;
 
-test('the tarball holds every target, the types and the README, nothing else', () => {
+test('the tarball holds both modules for every target, the image glue, the README, nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const target of ['nodejs', 'web', 'bundler']) {
-    for (const f of ['layerkit.js', 'layerkit.d.ts', 'layerkit_bg.wasm', 'package.json']) {
+    for (const f of ['layerkit.js', 'layerkit.d.ts', 'layerkit_bg.wasm',
+      'dockerfile.js', 'dockerfile.d.ts', 'dockerfile_bg.wasm', 'package.json']) {
       assert.ok(files.includes(`${target}/${f}`), `${target}/${f} missing from ${files}`);
     }
+  }
+  for (const f of ['index.d.ts', 'core.js', 'node.js', 'node.cjs', 'browser.js', 'worker.js', 'package.json']) {
+    assert.ok(files.includes(`image/${f}`), `image/${f} missing from ${files}`);
   }
   assert.ok(files.includes('README.md'));
   assert.ok(files.includes('package.json'));
@@ -138,6 +113,36 @@ test('the tarball holds every target, the types and the README, nothing else', (
   const manifest = JSON.parse(readFileSync(path.join(project, 'node_modules/layerkit/package.json')));
   const cargoVersion = /^version = "([^"]+)"/m.exec(readFileSync(path.join(root, 'Cargo.toml'), 'utf8'))[1];
   assert.equal(manifest.version, cargoVersion, 'package.json has the crate version');
+});
+
+test("'layerkit/dockerfile' parses and lints as 'layerkit' does, without the image readers", () => {
+  const probe = (spec, req) => `
+${req ? `const lk = require(${JSON.stringify(spec)});` : `import * as lk from ${JSON.stringify(spec)};`}
+${req ? "const { readFileSync } = require('node:fs');" : "import { readFileSync } from 'node:fs';"}
+const text = readFileSync(${JSON.stringify(exampleFile)}, 'utf8');
+console.log(JSON.stringify({ exports: Object.keys(lk).filter((k) => k !== 'default').sort(), version: lk.version(),
+  parse: lk.parseDockerfile(text), lint: lk.lint(text + 'MAINTAINER me\\n'), rules: lk.rules().length }));
+`;
+  const full = runIn('full.mjs', probe('layerkit'));
+  const esm = runIn('dockerfile.mjs', probe('layerkit/dockerfile'));
+  const cjs = runIn('dockerfile.cjs', probe('layerkit/dockerfile', true));
+  assert.deepEqual(esm, cjs);
+  assert.deepEqual(esm.exports, ['lint', 'parseDockerfile', 'rules', 'version']);
+  assert.deepEqual(full.exports, ['ImageReader', 'lint', 'parseDockerfile', 'rules', 'version']);
+  for (const k of ['version', 'parse', 'lint', 'rules']) assert.deepEqual(esm[k], full[k], k);
+  assertExample(esm.parse);
+  assert.ok(esm.lint.some((f) => f.code === 'MaintainerDeprecated'));
+  const web = runIn('dockerfile-web.mjs', `
+import init, { lint } from 'layerkit/dockerfile/web';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+await init({ module_or_path: readFileSync(createRequire(import.meta.url).resolve('layerkit/web/dockerfile_bg.wasm')) });
+console.log(JSON.stringify(lint('FROM debian\\n')));
+`);
+  assert.deepEqual(web.map((f) => f.code), ['DL3006']);
+  // What the split is for: the Dockerfile module is much smaller.
+  const size = (m) => readFileSync(path.join(packed.dir, `web/${m}_bg.wasm`)).length;
+  assert.ok(size('dockerfile') < size('layerkit') * 0.7, `${size('dockerfile')} vs ${size('layerkit')}`);
 });
 
 test("Node: import { parseDockerfile } from 'layerkit'", () => {
@@ -234,13 +239,17 @@ test('a plain page: <script type=module> imports layerkit/web and calls init()',
 // --- TypeScript -----------------------------------------------------------------
 
 const usage = `
-import { parseDockerfile, version, type ParsedDockerfile, type Instruction,
-  type Diagnostic, type Span } from 'layerkit';
+import { parseDockerfile, version, lint, ImageReader, type ParsedDockerfile, type Instruction,
+  type Diagnostic, type Span, type LintFinding, type ImageReport } from 'layerkit';
 import init, { initSync, parseDockerfile as parseWeb } from 'layerkit/web';
+import { lint as lintSmall, parseDockerfile as parseSmall } from 'layerkit/dockerfile';
+import initSmall, { lint as lintSmallWeb } from 'layerkit/dockerfile/web';
+import { readImage, readFile, type ImageResult, type ReadProgress, type MergedEntry } from 'layerkit/image';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
-const notAny: [IsAny<ReturnType<typeof parseDockerfile>>, IsAny<ReturnType<typeof parseWeb>>] =
-  [false, false];
+const notAny: [IsAny<ReturnType<typeof parseDockerfile>>, IsAny<ReturnType<typeof parseWeb>>,
+  IsAny<ReturnType<ImageReader['finish']>>, IsAny<Awaited<ReturnType<typeof readImage>>>] =
+  [false, false, false, false];
 
 const r: ParsedDockerfile = parseDockerfile('FROM alpine');
 const first: Instruction | undefined = r.instructions[0];
@@ -250,17 +259,41 @@ const errors: Diagnostic[] = r.diagnostics.filter((d) => d.severity === 'error')
 const where: Span[] = errors.map((d) => d.span);
 const heredocBodies: string[] = r.instructions.flatMap((i) => i.heredocs.map((h) => h.content));
 const v: string = version();
+const findings: LintFinding[] = [...lint('FROM a'), ...lint('FROM a', { ignored: ['DL3006'] }),
+  ...lintSmall('FROM a'), ...lintSmallWeb('FROM a')];
+const small: ParsedDockerfile = parseSmall('FROM a');
 await init();
+await initSmall();
 initSync({ module: new Uint8Array() });
 const w: ParsedDockerfile = parseWeb('FROM alpine');
-export { notAny, line, sub, where, heredocBodies, v, w };
+
+const reader = new ImageReader('x.tar');
+const reader2 = new ImageReader('x.tar', { files: ['/etc/os-release'], platform: 'linux/arm64', image: 0 });
+reader.push(new Uint8Array(10));
+const bytes: number = reader.progress().bytes;
+const report: ImageReport = reader.finish();
+const id: string = report.inspect.Id;
+const cmd: string[] | null | undefined = report.inspect.Config?.Cmd;
+const eff: number = report.tree.image.efficiencyScore;
+const content: Uint8Array | null = reader.readFile('/etc/os-release').content;
+reader2.readLayout((p) => (p === 'index.json' ? { read: (max) => new Uint8Array(Math.min(max, 0)) } : null));
+const got: ImageResult = await readImage(new Blob([]), {
+  files: ['/etc/os-release'],
+  onProgress: (p: ReadProgress) => console.log(p.bytes, p.total),
+});
+const merged: MergedEntry[] = got.merged;
+const file: Uint8Array = (await readFile('image.tar', '/etc/os-release')).content;
+export { notAny, line, sub, where, heredocBodies, v, w, findings, small, bytes, id, cmd, eff,
+  content, merged, file };
 `;
 const usageCjs = `
 import lk = require('layerkit');
+import image = require('layerkit/image');
 const r: import('layerkit').ParsedDockerfile = lk.parseDockerfile('FROM alpine');
 // @ts-expect-error: a severity is 'error' or 'warning'
 const bad: import('layerkit').Severity = 'fatal';
-export = { r, bad };
+const p: Promise<import('layerkit/image').ImageResult> = image.readImage('x.tar');
+export = { r, bad, p };
 `;
 
 function typecheck(files, options) {
@@ -270,7 +303,7 @@ function typecheck(files, options) {
     skipLibCheck: false, // check the package's own .d.ts files too
     types: [],
     // wasm-bindgen declares `[Symbol.dispose]()` on classes (TypeScript >= 5.2).
-    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts', 'lib.dom.d.ts'],
+    lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts', 'lib.dom.d.ts', 'lib.dom.asynciterable.d.ts'],
     ...options,
   });
   const diags = ts.getPreEmitDiagnostics(program).map((d) =>
@@ -279,17 +312,23 @@ function typecheck(files, options) {
   return { program, diags };
 }
 
+const modules = {
+  node: 'layerkit',
+  web: 'layerkit/web',
+  dockerfile: 'layerkit/dockerfile',
+  dockerfileWeb: 'layerkit/dockerfile/web',
+  image: 'layerkit/image',
+};
+
 // One program for Node's resolution (nodenext) serves both tests below.
 let nodeProgram;
 function nodenext() {
   if (!nodeProgram) {
     writeFileSync(path.join(project, 'usage.mts'), usage);
     writeFileSync(path.join(project, 'usage.cts'), usageCjs);
-    writeFileSync(path.join(project, 'probe.mts'), `
-import * as node from 'layerkit';
-import * as web from 'layerkit/web';
-export { node, web };
-`);
+    writeFileSync(path.join(project, 'probe.mts'), Object.entries(modules)
+      .map(([name, spec]) => `import * as ${name} from '${spec}';\n`).join('') +
+      `export { ${Object.keys(modules).join(', ')} };\n`);
     nodeProgram = typecheck(['usage.mts', 'usage.cts', 'probe.mts'].map((f) => path.join(project, f)), {
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -311,7 +350,7 @@ test('the .d.ts files type-check for Node (nodenext) and bundlers', () => {
   assert.deepEqual(bundler.diags, []);
 });
 
-test('every export is declared, and the declared types match what is returned', async () => {
+test('every export is declared, nothing is typed any, and the declared types match what is returned', async () => {
   const { program, diags } = nodenext();
   assert.deepEqual(diags, []);
   const checker = program.getTypeChecker();
@@ -324,58 +363,111 @@ test('every export is declared, and the declared types match what is returned', 
   };
 
   const require = createRequire(path.join(project, 'x.js'));
+  const nm = path.join(project, 'node_modules/layerkit');
   const runtime = {
     node: require('layerkit'),
-    web: await import(path.join(project, 'node_modules/layerkit/web/layerkit.js')),
+    web: await import(path.join(nm, 'web/layerkit.js')),
+    dockerfile: require('layerkit/dockerfile'),
+    dockerfileWeb: await import(path.join(nm, 'web/dockerfile.js')),
+    image: await import(path.join(nm, 'image/node.js')),
   };
-  const webWasm = readFileSync(path.join(project, 'node_modules/layerkit/web/layerkit_bg.wasm'));
-  runtime.web.initSync({ module: webWasm });
+  runtime.web.initSync({ module: readFileSync(path.join(nm, 'web/layerkit_bg.wasm')) });
+  runtime.dockerfileWeb.initSync({ module: readFileSync(path.join(nm, 'web/dockerfile_bg.wasm')) });
 
+  const isAny = (t) => (t.flags & ts.TypeFlags.Any) !== 0;
+  const noAny = (sig, at) => {
+    assert.ok(!isAny(sig.getReturnType()), `${at} is declared to return any`);
+    for (const p of sig.getParameters()) {
+      assert.ok(!isAny(checker.getTypeOfSymbol(p)), `${at}: parameter ${p.name} is declared any`);
+    }
+  };
   for (const [name, mod] of Object.entries(runtime)) {
     const declared = exportsOf(name);
     for (const key of Object.keys(mod)) {
       assert.ok(declared.has(key), `${name}: export ${key} has no declaration`);
       const type = checker.getTypeOfSymbol(declared.get(key));
-      for (const sig of type.getCallSignatures()) {
-        assert.ok(!(sig.getReturnType().flags & ts.TypeFlags.Any),
-          `${name}: ${key}() is declared to return any`);
+      for (const sig of type.getCallSignatures()) noAny(sig, `${name}: ${key}()`);
+      for (const sig of type.getConstructSignatures()) {
+        noAny(sig, `${name}: new ${key}()`);
+        // A class: every method of its instances.
+        const instance = sig.getReturnType();
+        for (const m of instance.getProperties()) {
+          for (const msig of checker.getTypeOfSymbol(m).getCallSignatures()) noAny(msig, `${name}: ${key}.${m.name}()`);
+        }
       }
     }
   }
 
-  // The declared shape of ParsedDockerfile against real results: every key
-  // returned is declared, every declared key is returned, kinds agree.
-  const parseType = checker.getTypeOfSymbol(exportsOf('node').get('parseDockerfile'));
-  const returned = parseType.getCallSignatures()[0].getReturnType();
+  // The declared shapes against real results: every key returned is
+  // declared, every required key is returned, kinds agree.
   const check = (value, type, at) => {
     if (type.isUnion()) {
+      if (value === undefined && type.types.some((t) => t.flags & ts.TypeFlags.Undefined)) return;
       const fits = type.types.filter((t) => {
         try { check(value, t, at); return true; } catch { return false; }
       });
-      assert.ok(fits.length > 0, `${at}: ${JSON.stringify(value)} fits no member of ${checker.typeToString(type)}`);
+      assert.ok(fits.length > 0, `${at}: ${JSON.stringify(value)?.slice(0, 200)} fits no member of ${checker.typeToString(type)}`);
       return;
     }
     const f = type.flags;
+    assert.ok(!(f & ts.TypeFlags.Any), `${at}: declared any`);
+    if (f & ts.TypeFlags.Undefined) return assert.equal(value, undefined, at);
     if (f & ts.TypeFlags.Null) return assert.equal(value, null, at);
-    if (f & ts.TypeFlags.StringLiteral) return assert.equal(value, type.value, at);
+    if (f & (ts.TypeFlags.StringLiteral | ts.TypeFlags.NumberLiteral)) return assert.equal(value, type.value, at);
     if (f & ts.TypeFlags.String) return assert.equal(typeof value, 'string', at);
     if (f & ts.TypeFlags.Number) return assert.equal(typeof value, 'number', at);
     if (f & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return assert.equal(typeof value, 'boolean', at);
+    if (f & ts.TypeFlags.NonPrimitive) return assert.equal(typeof value, 'object', at); // `object`
     if (checker.isArrayType(type)) {
       assert.ok(Array.isArray(value), `${at}: not an array`);
       const [element] = checker.getTypeArguments(type);
       value.forEach((v, i) => check(v, element, `${at}[${i}]`));
       return;
     }
-    assert.equal(typeof value, 'object', at);
-    const props = type.getProperties().map((p) => p.name).sort();
-    assert.deepEqual(Object.keys(value).sort(), props, `${at}: keys differ from ${checker.typeToString(type)}`);
-    for (const p of type.getProperties()) {
-      check(value[p.name], checker.getTypeOfSymbol(p), `${at}.${p.name}`);
+    if (checker.typeToString(type).startsWith('Uint8Array')) return assert.ok(value instanceof Uint8Array, at);
+    assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${at}: not an object`);
+    const index = type.getStringIndexType();
+    if (index) {
+      for (const [k, v] of Object.entries(value)) check(v, index, `${at}[${JSON.stringify(k)}]`);
+      return;
+    }
+    const props = new Map(type.getProperties().map((p) => [p.name, p]));
+    for (const k of Object.keys(value)) assert.ok(props.has(k), `${at}: ${k} is not declared in ${checker.typeToString(type)}`);
+    for (const [k, p] of props) {
+      const optional = (p.flags & ts.SymbolFlags.Optional) !== 0;
+      if (!(k in value)) {
+        assert.ok(optional, `${at}: ${k} is declared but not returned`);
+        continue;
+      }
+      check(value[k], checker.getTypeOfSymbol(p), `${at}.${k}`);
     }
   };
+  const returnOf = (mod, fn) =>
+    checker.getTypeOfSymbol(exportsOf(mod).get(fn)).getCallSignatures()[0].getReturnType();
+
   const onbuild = 'FROM a\nONBUILD RUN <<EOF\nx\nEOF\n# comment\nRUN [\n';
   for (const [label, text] of [['example', example], ['broken', broken], ['onbuild', onbuild]]) {
-    check(runtime.node.parseDockerfile(text), returned, label);
+    check(runtime.node.parseDockerfile(text), returnOf('node', 'parseDockerfile'), label);
+    check(runtime.node.lint(text), returnOf('node', 'lint'), `lint ${label}`);
   }
+  check(runtime.node.rules(), returnOf('node', 'rules'), 'rules');
+
+  // Image results, from real archives of each kind.
+  const promised = returnOf('image', 'readImage');
+  const result = checker.getAwaitedType(promised);
+  const archives = ['dive/test-docker-image.tar', 'dive/test-oci-zstd-image.tar', 'dive/test-kaniko-image.tar',
+    'ggcr/hello-world-v25.tar', 'ggcr/test_link.tar:1', 'ggcr/whiteout_dir.tar'];
+  for (const a of archives) {
+    const [file, image] = a.split(':');
+    const r = await runtime.image.readImage(path.join(realFixtures, file), {
+      image: image === undefined ? undefined : Number(image),
+      files: a.startsWith('dive/test-docker') ? ['/root/saved.txt'] : [],
+    });
+    check(r, result, a);
+  }
+  const reader = new runtime.node.ImageReader('empty.tar');
+  const progressType = checker.getTypeOfSymbol(checker.getTypeOfSymbol(exportsOf('node').get('ImageReader'))
+    .getConstructSignatures()[0].getReturnType().getProperty('progress')).getCallSignatures()[0].getReturnType();
+  check(reader.progress(), progressType, 'progress()');
+  reader.free();
 });

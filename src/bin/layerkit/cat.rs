@@ -5,10 +5,10 @@ use std::fs::File;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use layerkit::image::filetree::{MergedEntry, Tree};
+use layerkit::image::filetree::content_source;
 use layerkit::image::EntryKind;
 
-use crate::extract::{gather, image_path, source_of};
+use crate::extract::{gather, image_path};
 use crate::target::Target;
 use crate::Outcome;
 
@@ -33,61 +33,13 @@ pub struct CatArgs {
     quiet: bool,
 }
 
-/// Follows symlinks in the merged view (at most 40, as Linux does).
-pub fn resolve<'a>(tree: &'a Tree, path: &str) -> anyhow::Result<&'a MergedEntry> {
-    let mut todo: Vec<String> = path
-        .split('/')
-        .filter(|c| !c.is_empty())
-        .map(String::from)
-        .collect();
-    todo.reverse();
-    let mut cur: Vec<String> = Vec::new();
-    let mut hops = 0;
-    while let Some(c) = todo.pop() {
-        match c.as_str() {
-            "." => continue,
-            ".." => {
-                cur.pop();
-                continue;
-            }
-            _ => {}
-        }
-        cur.push(c);
-        let key = cur.join("/");
-        let Some(m) = tree.merged.get(&key) else {
-            bail!("/{path}: no such file or directory in the image (/{key} is missing)");
-        };
-        if m.entry.kind == EntryKind::Symlink {
-            hops += 1;
-            if hops > 40 {
-                bail!("/{path}: too many levels of symbolic links");
-            }
-            let target = m.entry.link.clone().unwrap_or_default();
-            cur.pop();
-            if target.starts_with('/') {
-                cur.clear();
-            }
-            let mut parts: Vec<String> = target
-                .split('/')
-                .filter(|c| !c.is_empty())
-                .map(String::from)
-                .collect();
-            parts.reverse();
-            todo.extend(parts);
-        }
-    }
-    tree.merged
-        .get(&cur.join("/"))
-        .with_context(|| format!("/{path}: no such file or directory in the image"))
-}
-
 pub fn run(a: CatArgs) -> anyhow::Result<Outcome> {
     let t = Target::parse(&a.target, a.platform.as_deref())?;
     let path = image_path(&a.path)?;
     let stage = std::env::temp_dir().join(format!("layerkit-cat-{}", std::process::id()));
     let result = (|| -> anyhow::Result<()> {
         let g = gather(&t, &path, &stage, a.quiet, |image, tree| {
-            let m = resolve(tree, &path)?;
+            let m = tree.resolve(&path)?;
             match m.entry.kind {
                 EntryKind::File | EntryKind::Hardlink => {}
                 EntryKind::Dir => {
@@ -95,10 +47,10 @@ pub fn run(a: CatArgs) -> anyhow::Result<Outcome> {
                 }
                 _ => bail!("/{path}: not a regular file"),
             }
-            Ok(source_of(image, m).into_iter().collect::<HashSet<_>>())
+            Ok(content_source(image, m).into_iter().collect::<HashSet<_>>())
         })?;
-        let m = resolve(&g.tree, &path)?;
-        let src = source_of(&g.image, m)
+        let m = g.tree.resolve(&path)?;
+        let src = content_source(&g.image, m)
             .and_then(|s| g.staged.get(&s).cloned())
             .with_context(|| format!("/{path}: its content was not found in its layer"))?;
         let mut f = File::open(src)?;

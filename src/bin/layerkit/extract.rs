@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use layerkit::image::filetree::{self, within, MergedEntry, Tree};
+use layerkit::image::filetree::{self, content_source, within, Tree};
 use layerkit::image::{Capture, Entry, EntryKind, Image, Limits};
 
 use crate::target::{self, Input, Target};
@@ -123,17 +123,6 @@ pub struct Gathered {
     pub image: Image,
     pub tree: Tree,
     pub staged: HashMap<(String, String), PathBuf>,
-}
-
-/// Where the content of a regular file in the merged view comes from:
-/// (layer blob path, entry path); hard links resolved in their layer.
-pub fn source_of(image: &Image, m: &MergedEntry) -> Option<(String, String)> {
-    let blob = image.layers.get(m.layer)?.path.clone();
-    match m.entry.kind {
-        EntryKind::File => Some((blob, m.entry.path.clone())),
-        EntryKind::Hardlink => Some((blob, m.entry.link.clone()?)),
-        _ => None,
-    }
 }
 
 /// Reads `t`, staging in `stage_dir` what `needs` (given the merged tree)
@@ -238,7 +227,7 @@ fn extract_into(
     let g = gather(t, path, &stage, quiet, |image, tree| {
         let mut set = HashSet::new();
         for m in tree.merged.values().filter(|m| within(&m.entry.path, path)) {
-            if let Some(s) = source_of(image, m) {
+            if let Some(s) = content_source(image, m) {
                 set.insert(s);
             }
         }
@@ -288,7 +277,7 @@ fn extract_into(
                 dirs.push((dst, e.mode));
             }
             EntryKind::File | EntryKind::Hardlink => {
-                let src = source_of(&g.image, m)
+                let src = content_source(&g.image, m)
                     .and_then(|s| g.staged.get(&s).cloned())
                     .with_context(|| {
                         format!("/{}: its content was not found in its layer", e.path)

@@ -60,7 +60,7 @@ pub fn run(a: HistoryArgs) -> anyhow::Result<Outcome> {
     let t = Target::parse(&a.target, a.platform.as_deref())?;
     let (archive, _) = target::read(&t, true, Limits::default(), None)?;
     let image = target::image(&archive, &t)?;
-    let ancestors = target::ancestors(&archive, &image);
+    let ancestors = archive.ancestors(&image);
     let entries = history(&image, &ancestors)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

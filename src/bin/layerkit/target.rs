@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use layerkit::image::{read_layout, Archive, BlobSource, Capture, Image, Limits, Reader, Selector};
-use layerkit::oci::{Digest, Platform};
+use layerkit::oci::Platform;
 
 /// Where the bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,32 +298,6 @@ fn read_stream(
 pub fn image(archive: &Archive, target: &Target) -> anyhow::Result<Image> {
     let host = host_platform();
     Ok(archive.image(&target.selector, Some(&host))?)
-}
-
-/// The parent chain an archive records (docker-archive `Parent`), parent
-/// first, as far as the archive holds the parents.
-pub fn ancestors(archive: &Archive, image: &Image) -> Vec<Digest> {
-    let mut out = Vec::new();
-    let mut parent = image.parent.clone();
-    let Ok(summaries) = archive.images() else {
-        return out;
-    };
-    while let Some(p) = parent.take() {
-        let Ok(d) = p.parse::<Digest>() else { break };
-        if out.contains(&d) || out.len() > 1000 {
-            break;
-        }
-        let Some(s) = summaries.iter().find(|s| s.digest == d) else {
-            break;
-        };
-        out.push(d);
-        let sel = Selector {
-            index: Some(s.index),
-            ..Selector::default()
-        };
-        parent = archive.image(&sel, None).ok().and_then(|i| i.parent);
-    }
-    out
 }
 
 #[cfg(test)]

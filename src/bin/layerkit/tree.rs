@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use layerkit::image::filetree::{self, analyze_image, ChangeKind, CiRules};
-use layerkit::image::history::{ellipsis, history};
+use layerkit::image::history::ellipsis;
 use layerkit::image::units::human_size;
 use layerkit::image::Limits;
 use serde_json::json;
@@ -198,40 +198,12 @@ pub fn run(a: TreeArgs) -> anyhow::Result<Outcome> {
     }
 
     // The summary: layers, then dive's analysis.
-    let created_by: Vec<String> = {
-        let mut v = vec![String::new(); image.layers.len()];
-        if let Ok(h) = history(&image, &[]) {
-            for e in h {
-                if let Some(l) = e.layer {
-                    v[l] = e.created_by;
-                }
-            }
-        }
-        v
-    };
+    let layers = filetree::layer_summaries(&image, &tree);
     let evaluation = ci_rules.as_ref().map(|r| r.evaluate(&analysis));
     let failed = evaluation
         .as_ref()
         .is_some_and(|e| e.iter().any(|r| r.status == "FAIL"));
     if json {
-        let layers: Vec<_> = image
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let count = |k| tree.changes[i].iter().filter(|c| c.change == k).count();
-                json!({
-                    "index": i,
-                    "digest": l.descriptor.digest,
-                    "diffId": l.diff_id,
-                    "sizeBytes": l.docker_size(),
-                    "command": created_by[i],
-                    "added": count(ChangeKind::Added),
-                    "modified": count(ChangeKind::Modified),
-                    "removed": count(ChangeKind::Removed),
-                })
-            })
-            .collect();
         serde_json::to_writer_pretty(
             &mut out,
             &json!({"image": analysis, "layer": layers, "evaluation": evaluation}),
@@ -245,19 +217,13 @@ pub fn run(a: TreeArgs) -> anyhow::Result<Outcome> {
             "+A ~M -D".into(),
             "COMMAND".into(),
         ]];
-        for (i, l) in image.layers.iter().enumerate() {
-            let count = |k| tree.changes[i].iter().filter(|c| c.change == k).count();
+        for l in &layers {
             rows.push(vec![
-                i.to_string(),
-                l.descriptor.digest.hex()[..12].to_string(),
-                human_size(l.docker_size()),
-                format!(
-                    "+{} ~{} -{}",
-                    count(ChangeKind::Added),
-                    count(ChangeKind::Modified),
-                    count(ChangeKind::Removed)
-                ),
-                ellipsis(&created_by[i].replace('\t', " "), 60),
+                l.index.to_string(),
+                l.digest.hex()[..12].to_string(),
+                human_size(l.size_bytes),
+                format!("+{} ~{} -{}", l.added, l.modified, l.removed),
+                ellipsis(&l.command.replace('\t', " "), 60),
             ]);
         }
         crate::table::write(&mut out, &rows)?;

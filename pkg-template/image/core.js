@@ -1,0 +1,137 @@
+// The I/O half of `layerkit/image`, shared by Node (node.js) and the Web
+// Worker (worker.js): it moves bytes into an `ImageReader` and calls
+// progress back. Reading, checking and reporting happen in the wasm core.
+//
+// An input is either
+//   { kind: 'stream', name, total, again, chunks() }  chunks(): AsyncIterable<Uint8Array>
+//   { kind: 'layout', name, total, again: true, open(path) }  open: see ImageReader.readLayout
+// `again` says whether it can be read a second time (a file, a Blob), which
+// `files` reached through a link need.
+
+const CHUNK = 1 << 20;
+
+/** Reads `input`; returns `{ report, files }` (`report` null when not wanted). */
+export async function read(ImageReader, input, options = {}, wantReport = true) {
+  const { files = [], platform, image, onProgress, signal } = options;
+  const progress = throttled(onProgress, input.total);
+  const select = { platform, image };
+  let reader = new ImageReader(input.name, { ...select, files });
+  try {
+    const report = await pass(reader, input, progress, signal);
+    const out = {};
+    const again = new Set();
+    for (const path of files) {
+      out[path] = reader.readFile(path);
+      if (out[path].content === null) again.add(out[path].source);
+    }
+    if (again.size > 0) {
+      const linked = files.filter((p) => out[p].content === null);
+      if (!input.again) {
+        throw new Error(`/${linked[0].replace(/^\/+/, '')}: its content is stored at /${out[linked[0]].source} ` +
+          `(it is a link), and ${input.name} cannot be read twice: pass a file, a Blob or a path`);
+      }
+      reader.free();
+      reader = new ImageReader(input.name, { ...select, files: [...again] });
+      await pass(reader, input, progress, signal);
+      for (const path of linked) out[path] = reader.readFile(path);
+    }
+    return { report: wantReport ? report : null, files: out };
+  } finally {
+    reader.free();
+  }
+}
+
+async function pass(reader, input, progress, signal) {
+  signal?.throwIfAborted();
+  if (input.kind === 'layout') {
+    let bytes = 0;
+    let members = 0;
+    reader.readLayout((path) => {
+      const file = input.open(path);
+      if (file === null) return null;
+      members += 1;
+      return {
+        read(max) {
+          signal?.throwIfAborted();
+          const chunk = file.read(max);
+          bytes += chunk.length;
+          progress({ bytes, members, layers: 0, current: path });
+          return chunk;
+        },
+      };
+    });
+    progress(null);
+    return reader.finish();
+  }
+  for await (const chunk of input.chunks()) {
+    signal?.throwIfAborted();
+    // Large chunks are cut, so that progress moves and memory stays flat.
+    for (let at = 0; at < chunk.length; at += CHUNK) {
+      reader.push(chunk.subarray(at, at + CHUNK));
+      progress(reader);
+    }
+  }
+  progress(null);
+  return reader.finish();
+}
+
+/** Calls `onProgress` at most every 50 ms, and once at the end (`null`). */
+function throttled(onProgress, total) {
+  if (!onProgress) return () => {};
+  let last = 0;
+  let latest = null;
+  return (p) => {
+    const now = Date.now();
+    if (p !== null) {
+      latest = p;
+      if (now - last < 50) return;
+    } else if (latest === null) {
+      return;
+    }
+    last = now;
+    const at = typeof latest.progress === 'function' ? latest.progress() : latest;
+    onProgress({ ...at, total: total ?? null });
+  };
+}
+
+/** A Uint8Array as chunks. */
+export async function* bytesChunks(bytes) {
+  for (let at = 0; at < bytes.length; at += CHUNK) yield bytes.subarray(at, at + CHUNK);
+}
+
+/** A web ReadableStream as chunks (reader API: older engines cannot `for await` it). */
+export async function* streamChunks(stream) {
+  const r = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await r.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    r.releaseLock();
+  }
+}
+
+/** The input for sources every engine has: Blob, Uint8Array, ReadableStream,
+ *  AsyncIterable; `undefined` for anything else. */
+export function commonInput(source, name) {
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    return { kind: 'stream', name: name ?? source.name ?? 'blob', total: source.size, again: true,
+      chunks: () => streamChunks(source.stream()) };
+  }
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
+    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+    return { kind: 'stream', name: name ?? 'bytes', total: bytes.length, again: true,
+      chunks: () => bytesChunks(bytes) };
+  }
+  if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) {
+    return { kind: 'stream', name: name ?? 'stream', total: null, again: false,
+      chunks: () => streamChunks(source) };
+  }
+  if (source && typeof source[Symbol.asyncIterator] === 'function') {
+    return { kind: 'stream', name: name ?? 'stream', total: null, again: false,
+      chunks: () => source };
+  }
+  return undefined;
+}

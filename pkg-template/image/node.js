@@ -1,0 +1,82 @@
+// `layerkit/image` in Node: image tarballs and OCI layout directories from
+// a path, a Node stream, a web ReadableStream, a Blob or bytes, read in this
+// thread by the `nodejs` build. Types: index.d.ts.
+
+import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { commonInput, read } from './core.js';
+
+const { ImageReader } = createRequire(import.meta.url)('../nodejs/layerkit.js');
+
+function sizeOf(dir) {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) n += sizeOf(p);
+    else if (e.isFile()) n += statSync(p).size;
+  }
+  return n;
+}
+
+/** A file of a layout directory, read synchronously (the core asks for
+ *  blobs one at a time, in the order the index names them). */
+function openIn(dir) {
+  return (rel) => {
+    const file = path.join(dir, rel);
+    let st;
+    try {
+      st = statSync(file);
+    } catch (e) {
+      if (e.code === 'ENOENT') return null;
+      throw e;
+    }
+    // Never read a device or FIFO as a blob.
+    if (!st.isFile()) throw new Error(`${file}: not a regular file`);
+    let fd = openSync(file, 'r');
+    return {
+      read(max) {
+        if (fd === null) return new Uint8Array(0);
+        const buf = new Uint8Array(max);
+        const n = readSync(fd, buf, 0, max, null);
+        if (n === 0) {
+          closeSync(fd);
+          fd = null;
+        }
+        return buf.subarray(0, n);
+      },
+    };
+  };
+}
+
+function input(source, name) {
+  if (source instanceof URL) source = fileURLToPath(source);
+  if (typeof source === 'string') {
+    const st = statSync(source);
+    if (st.isDirectory()) {
+      return { kind: 'layout', name: name ?? source, total: sizeOf(source), again: true,
+        open: openIn(source) };
+    }
+    if (!st.isFile()) throw new Error(`${source}: not a regular file or directory`);
+    return { kind: 'stream', name: name ?? source, total: st.size, again: true,
+      chunks: () => createReadStream(source, { highWaterMark: 1 << 20 }) };
+  }
+  const common = commonInput(source, name);
+  if (common) return common;
+  throw new TypeError('readImage: expected a path, a URL, a Blob, a Uint8Array, a ReadableStream or a Node stream');
+}
+
+/** Reads an image (see index.d.ts). */
+export async function readImage(source, options = {}) {
+  const { report, files } = await read(ImageReader, input(source, options.name), options);
+  return { ...report, files };
+}
+
+/** Reads one file of an image's merged filesystem (see index.d.ts). */
+export async function readFile(source, filePath, options = {}) {
+  const { files } = await read(ImageReader, input(source, options.name),
+    { ...options, files: [filePath] }, false);
+  return files[filePath];
+}
