@@ -54,6 +54,9 @@ pub struct Args {
     /// Manifest media types: oci or docker (schema 2).
     #[arg(long, value_enum, default_value_t = FlavourArg::Oci)]
     pub manifest_format: FlavourArg,
+    /// No progress on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -94,6 +97,7 @@ pub fn ingest_tar(
     method: Method,
     level: Option<u32>,
     what: &str,
+    progress: &mut crate::store::Progress,
 ) -> anyhow::Result<(LayerDigests, LayerStats)> {
     let (pending, file) = crate::store::Pending::create(store)?;
     let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -112,6 +116,7 @@ pub fn ingest_tar(
             .push(&buf[..n], &mut stats)
             .with_context(|| format!("{what} is not a valid tar archive"))?;
         layer.write_all(&buf[..n]).context("writing the layer")?;
+        progress.add(n as u64);
     }
     scanner
         .finish()
@@ -156,13 +161,27 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let store = ctx.store()?;
     let _lock = store.lock_shared()?;
     let what = crate::input::display_name(&args.file).to_string();
-    let raw: Box<dyn Read> = if args.file == "-" {
-        Box::new(io::stdin().lock())
+    let (raw, total): (Box<dyn Read>, Option<u64>) = if args.file == "-" {
+        (Box::new(io::stdin().lock()), None)
     } else {
-        Box::new(File::open(&args.file).with_context(|| format!("opening {}", args.file))?)
+        let f = File::open(&args.file).with_context(|| format!("opening {}", args.file))?;
+        let total = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), total)
     };
+    // The total is the file's size; a compressed file expands past it.
+    let compressed = total.is_some() && args.file.ends_with("gz") || args.file.ends_with("zst");
+    let mut progress =
+        crate::store::Progress::new("importing", total.filter(|_| !compressed), args.quiet);
     let mut input = decompress(raw).with_context(|| format!("reading {what}"))?;
-    let (layer, stats) = ingest_tar(&store, &mut input, args.compression, args.level, &what)?;
+    let (layer, stats) = ingest_tar(
+        &store,
+        &mut input,
+        args.compression,
+        args.level,
+        &what,
+        &mut progress,
+    )?;
+    progress.finish();
 
     let created = match source_date_epoch()? {
         Some(t) => t,

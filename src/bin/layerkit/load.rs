@@ -40,7 +40,7 @@ pub struct Args {
     /// STDIN.
     #[arg(short, long, value_name = "FILE")]
     pub input: Option<PathBuf>,
-    /// Suppress the load output.
+    /// Suppress the progress output.
     #[arg(short, long)]
     pub quiet: bool,
     /// For multi-platform images, the platform to load (default: this
@@ -60,13 +60,16 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Some(p) if p.is_dir() => read_dir(&store, p)?,
         Some(p) => {
             let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
-            read_stream(&store, f, &p.display().to_string())?
+            let total = f.metadata().ok().map(|m| m.len());
+            let mut progress = crate::store::Progress::new("loading", total, args.quiet);
+            read_stream(&store, f, &p.display().to_string(), &mut progress)?
         }
         None => {
             if io::stdin().is_terminal() {
                 bail!("requested load from stdin, but stdin is empty: use -i FILE or pipe an archive in");
             }
-            read_stream(&store, io::stdin().lock(), "<stdin>")?
+            let mut progress = crate::store::Progress::new("loading", None, args.quiet);
+            read_stream(&store, io::stdin().lock(), "<stdin>", &mut progress)?
         }
     };
     let summaries = archive.images()?;
@@ -158,7 +161,6 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     for l in lines {
         writeln!(out, "{l}")?;
     }
-    let _ = args.quiet;
     Ok(Outcome::Ok)
 }
 
@@ -275,6 +277,7 @@ fn read_stream(
     store: &Store,
     mut input: impl Read,
     name: &str,
+    progress: &mut crate::store::Progress,
 ) -> anyhow::Result<(Archive, BTreeMap<String, Pending>)> {
     let (tx, rx) = sync_channel::<Vec<u8>>(16);
     let thread_name = name.to_string();
@@ -307,6 +310,7 @@ fn read_stream(
         if dec.push(&buf[..n]).is_err() {
             break;
         }
+        progress.add(n as u64);
     }
     let (tee, _) = dec.finish();
     let mut pending = BTreeMap::new();

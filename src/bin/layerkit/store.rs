@@ -737,3 +737,62 @@ pub fn parse_tag(name: &str) -> anyhow::Result<Reference> {
     }
     Ok(r)
 }
+
+/// A one-line progress report on standard error, shown only when it is a
+/// terminal and the command was not asked to be quiet.
+pub struct Progress {
+    enabled: bool,
+    verb: &'static str,
+    total: Option<u64>,
+    done: u64,
+    last: std::time::Instant,
+    shown: bool,
+}
+
+impl Progress {
+    pub fn new(verb: &'static str, total: Option<u64>, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            enabled: !quiet && io::stderr().is_terminal(),
+            verb,
+            total,
+            done: 0,
+            last: std::time::Instant::now(),
+            shown: false,
+        }
+    }
+
+    pub fn add(&mut self, n: u64) {
+        self.done += n;
+        if !self.enabled || self.last.elapsed() < std::time::Duration::from_millis(200) {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        self.shown = true;
+        let mb = self.done as f64 / 1e6;
+        match self.total.filter(|t| *t > 0) {
+            Some(t) => eprint!(
+                "\r{} {:>3}% {mb:>10.1} MB of {:.1} MB",
+                self.verb,
+                self.done * 100 / t,
+                t as f64 / 1e6
+            ),
+            None => eprint!("\r{} {mb:>10.1} MB", self.verb),
+        }
+        let _ = io::stderr().flush();
+    }
+
+    pub fn finish(&self) {
+        if self.shown {
+            eprint!("\r{:60}\r", "");
+            let _ = io::stderr().flush();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+        self.shown = false;
+    }
+}
