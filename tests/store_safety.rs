@@ -442,3 +442,51 @@ fn inspect_history_and_tree_read_images_in_the_store() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such image in the store"));
 }
+
+#[test]
+fn one_archive_holds_the_same_image_compressed_two_ways() {
+    // Same config (so the same image id), different layer blobs: the
+    // archive's manifest.json and index.json must be paired by layers too.
+    let dir = scratch("store-two-ways");
+    let root = dir.join("store");
+    let tar = rootfs(&dir, "r", &[("f", noise(200_000, 9))]);
+    let gz = lk_ok(
+        &root,
+        &[
+            "import",
+            "--compression",
+            "gzip",
+            tar.to_str().unwrap(),
+            "two:gzip",
+        ],
+    );
+    let zs = lk_ok(
+        &root,
+        &[
+            "import",
+            "--compression",
+            "zstd",
+            tar.to_str().unwrap(),
+            "two:zstd",
+        ],
+    );
+    assert_eq!(gz, zs);
+    let digests = lk_ok(&root, &["images", "--format", "{{.Tag}} {{.Digest}}"]);
+    let archive = dir.join("both.tar");
+    lk_ok(
+        &root,
+        &[
+            "save",
+            "-o",
+            archive.to_str().unwrap(),
+            "two:gzip",
+            "two:zstd",
+        ],
+    );
+    let root2 = dir.join("store2");
+    lk_ok(&root2, &["load", "-i", archive.to_str().unwrap()]);
+    let again = lk_ok(&root2, &["images", "--format", "{{.Tag}} {{.Digest}}"]);
+    let sorted = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+    assert_eq!(sorted(&again), sorted(&digests));
+    fsck(&root2);
+}
