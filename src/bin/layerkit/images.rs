@@ -22,7 +22,7 @@ Filters (-f KEY=VALUE, repeatable):
   label=KEY[=VALUE]      images with that label
 
 Format (--format):
-  table                  the columns below (default)
+  table                  REPOSITORY, TAG, IMAGE ID, CREATED, SIZE (default)
   json                   one JSON object per line, with Docker's field names
   TEMPLATE               placeholders {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}}
                          {{.CreatedSince}} {{.CreatedAt}} {{.Size}}, `\\t` for a
