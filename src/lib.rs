@@ -12,15 +12,18 @@
 //!   streaming pass; inspect, history, file trees and wasted space;
 //!   assemble images from layers, apply `--change` instructions, write
 //!   docker-archive and oci-archive streams.
+//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
 //! - [`oci`]: digests, media types, manifests, indexes, image configs and
 //!   references.
-//! - [`lint`]: hadolint's and BuildKit's Dockerfile checks, with fixes.
+//! - [`registry`]: the OCI distribution protocol over a host-supplied
+//!   transport: auth, manifests, blobs, uploads, mirrors.
 
 pub mod dockerfile;
 pub mod error;
 pub mod image;
 pub mod lint;
 pub mod oci;
+pub mod registry;
 pub mod span;
 
 #[cfg(target_arch = "wasm32")]

@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 
 use super::json::{parse_array, JsonArray};
-use super::syntax::{go_quote, go_to_lower};
+use super::syntax::{go_quote, with_lower};
 
 /// An instruction's parts before positions are attached.
 #[derive(Debug, Default)]
@@ -89,10 +89,29 @@ pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Parts, String> 
         ..Parts::default()
     };
     let args = args.as_ref();
-    match go_to_lower(keyword).as_str() {
-        "add" | "copy" | "volume" => maybe_json_to_list(args, &mut parts)?,
-        "run" | "cmd" | "entrypoint" | "shell" => maybe_json(args, &mut parts)?,
-        "arg" => parts.value = parse_words(args, escape),
+    with_lower(keyword, |lower| {
+        parse_args(lower, args, args_offset, escape, &mut parts)
+    })?;
+    Ok(parts)
+}
+
+/// Fills in `parts` from the arguments of the instruction `lower`.
+fn parse_args(
+    lower: &str,
+    args: &str,
+    args_offset: usize,
+    escape: char,
+    parts: &mut Parts,
+) -> Result<(), String> {
+    match lower {
+        "add" | "copy" | "volume" => maybe_json_to_list(args, parts)?,
+        "run" | "cmd" | "entrypoint" | "shell" => maybe_json(args, parts)?,
+        "arg" => {
+            parts.value = parse_words(args, escape)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        }
         "env" => parts.value = parse_name_val(args, "ENV", escape)?,
         "label" => parts.value = parse_name_val(args, "LABEL", escape)?,
         "expose" | "from" => parts.value = whitespace_delimited(args),
@@ -101,7 +120,7 @@ pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Parts, String> 
                 parts.value = vec![args.to_string()];
             }
         }
-        "healthcheck" => health_config(args, &mut parts)?,
+        "healthcheck" => health_config(args, parts)?,
         "onbuild" => {
             if !args.is_empty() {
                 let sub = node_from_line(args, escape)?;
@@ -110,7 +129,7 @@ pub(crate) fn node_from_line(line: &str, escape: char) -> Result<Parts, String> 
         }
         _ => parts.value = vec![String::new()],
     }
-    Ok(parts)
+    Ok(())
 }
 
 /// Takes the leading `--flag` words off `line`. Returns the byte offset and
@@ -224,7 +243,11 @@ fn extract_builder_flags(line: &str, escape: char) -> (usize, Cow<'_, str>, Vec<
 
 /// Quote-aware words; quotes and escapes are kept in the words (the
 /// builder processes them later).
-pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<String> {
+///
+/// Every word is a contiguous run of `rest` (BuildKit copies each character
+/// of it, escapes included; the only one it drops is an escape at the very
+/// end), so words are cut out of `rest` rather than built up.
+pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<&str> {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
@@ -235,27 +258,24 @@ pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<String> {
     let mut phase = Phase::Spaces;
     let mut quote = '\0';
     let mut blank_ok = false;
-    let mut word = String::new();
-    let mut it = rest.chars().peekable();
-    loop {
-        let Some(mut ch) = it.next() else {
-            if phase != Phase::Spaces && (blank_ok || !word.is_empty()) {
-                words.push(word);
-            }
-            break;
-        };
-        let at_end = |it: &mut std::iter::Peekable<std::str::Chars<'_>>| it.peek().is_none();
+    // The current word is rest[start..end].
+    let mut start = 0;
+    let mut end = 0;
+    let mut it = rest.char_indices();
+    while let Some((i, ch)) = it.next() {
         if phase == Phase::Spaces {
             if ch.is_whitespace() {
                 continue;
             }
             phase = Phase::Word;
+            start = i;
+            end = i;
         }
         if phase == Phase::Word {
             if ch.is_whitespace() {
                 phase = Phase::Spaces;
-                if blank_ok || !word.is_empty() {
-                    words.push(std::mem::take(&mut word));
+                if blank_ok || end > start {
+                    words.push(&rest[start..end]);
                 }
                 blank_ok = false;
                 continue;
@@ -265,29 +285,29 @@ pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<String> {
                 blank_ok = true;
                 phase = Phase::Quote;
             }
-            if ch == escape {
-                if at_end(&mut it) {
-                    continue;
-                }
-                word.push(ch);
-                ch = it.next().unwrap_or(ch);
-            }
-            word.push(ch);
-            continue;
-        }
-        // Phase::Quote
-        if ch == quote {
-            phase = Phase::Word;
-        }
-        if ch == escape && quote != '\'' {
-            if at_end(&mut it) {
+        } else {
+            // Phase::Quote
+            if ch == quote {
                 phase = Phase::Word;
+            }
+            if ch == escape && quote == '\'' {
+                end = i + ch.len_utf8();
                 continue;
             }
-            word.push(ch);
-            ch = it.next().unwrap_or(ch);
         }
-        word.push(ch);
+        if ch == escape {
+            // The escape and the character after it, whatever it is; an
+            // escape at the end is dropped.
+            match it.next() {
+                Some((j, next)) => end = j + next.len_utf8(),
+                None => phase = Phase::Word,
+            }
+            continue;
+        }
+        end = i + ch.len_utf8();
+    }
+    if phase != Phase::Spaces && (blank_ok || end > start) {
+        words.push(&rest[start..end]);
     }
     words
 }
@@ -309,7 +329,7 @@ fn parse_name_val(rest: &str, key: &str, escape: char) -> Result<Vec<String>, St
         let Some((k, v)) = word.split_once('=') else {
             return Err(format!(
                 "Syntax error - can't find = in {}. Must be of the form: name=value",
-                go_quote(&word)
+                go_quote(word)
             ));
         };
         out.extend([k.to_string(), v.to_string(), "=".to_string()]);

@@ -252,9 +252,19 @@ mod tests {
 
     #[test]
     fn empty_and_comment_only_files_fail() {
-        for src in ["", "\n\n", "# just a comment\n", "# escape=`\n"] {
+        // The error is on the last line read, as BuildKit reports it.
+        for (src, line) in [
+            ("", 1),
+            ("\n\n", 2),
+            ("# just a comment\n", 1),
+            ("# escape=`\n", 1),
+            ("# a\n\n# b", 3),
+            ("# a\r\n# b\r\n", 2),
+        ] {
             let df = parse(src);
-            assert!(!df.is_ok(), "{src:?}");
+            let e = df.first_error().expect(src);
+            assert_eq!(e.message, "file with no instructions", "{src:?}");
+            assert_eq!(e.span.start.line, line, "{src:?}");
         }
         // A lone continuation is an instruction with an empty keyword to
         // BuildKit's parser (its instruction checker then refuses it).
@@ -287,5 +297,29 @@ mod tests {
         let e = df.first_error().unwrap();
         assert!(e.message.contains("unterminated heredoc"), "{e}");
         assert_eq!(e.span.start.line, 2);
+    }
+
+    #[test]
+    fn onbuild_trigger_spans_its_heredoc() {
+        let df = parse("FROM a\nONBUILD  COPY <<EOF /x\nbody\nEOF\n");
+        let node = &df.nodes[1];
+        let sub = node.sub.as_deref().unwrap();
+        assert_eq!((node.start_line, node.end_line), (2, 4));
+        assert_eq!((sub.start_line, sub.end_line), (2, 4));
+        assert_eq!(sub.span, Span::new(Pos::new(2, 10), Pos::new(4, 4)));
+    }
+
+    #[test]
+    fn heredoc_opened_on_the_last_line_has_an_empty_span() {
+        for src in ["FROM a\nRUN <<EOF", "FROM a\nRUN <<EOF\n"] {
+            let df = parse(src);
+            let h = &df.nodes[1].heredocs[0];
+            assert_eq!(
+                h.span,
+                Span::new(Pos::new(2, 10), Pos::new(2, 10)),
+                "{src:?}"
+            );
+            assert!(df.first_error().unwrap().message.contains("unterminated"));
+        }
     }
 }

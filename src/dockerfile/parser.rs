@@ -24,7 +24,8 @@ use super::{Diagnostic, Dockerfile, Severity};
 use crate::span::{Pos, Span};
 
 /// BuildKit reads lines with Go's `bufio.Scanner`, which refuses a line
-/// longer than this.
+/// longer than this many bytes (counting a `\r` before the `\n`, and a
+/// byte-order mark) and stops reading there.
 pub const MAX_LINE: usize = 65_535;
 
 /// One physical line: text without its line ending, and the line ending.
@@ -37,34 +38,82 @@ struct Line<'a> {
     text: &'a str,
 }
 
+/// The lines of a text, from its [`LineIndex`] (so the text is searched
+/// for line ends once).
 struct Lines<'a> {
     src: &'a str,
-    pos: usize,
-    number: u32,
+    starts: &'a [usize],
+    /// Index in `starts` of the next line.
+    next: usize,
 }
 
 impl<'a> Iterator for Lines<'a> {
     type Item = Line<'a>;
 
     fn next(&mut self) -> Option<Line<'a>> {
-        if self.pos >= self.src.len() {
+        let start = *self.starts.get(self.next)?;
+        if start >= self.src.len() {
             return None;
         }
-        let rest = &self.src[self.pos..];
-        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let raw = &rest[..end];
-        self.pos += end;
-        self.number += 1;
+        let end = self
+            .starts
+            .get(self.next + 1)
+            .copied()
+            .unwrap_or(self.src.len());
+        self.next += 1;
+        let raw = &self.src[start..end];
         Some(Line {
-            number: self.number,
+            number: self.next as u32,
             raw,
-            text: raw.trim_end_matches(['\r', '\n']),
+            text: trim_line_end(raw),
+        })
+    }
+}
+
+/// `raw` without its trailing `\r` and `\n` characters (Go's
+/// `bytes.TrimRight(line, "\r\n")`).
+fn trim_line_end(raw: &str) -> &str {
+    let b = raw.as_bytes();
+    let mut end = b.len();
+    while end > 0 && matches!(b[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    // Both are ASCII, so `end` is a character boundary.
+    &raw[..end]
+}
+
+impl Line<'_> {
+    /// The error for a line too long for BuildKit's line reader.
+    fn too_long(&self) -> Option<Diagnostic> {
+        let len = self.raw.strip_suffix('\n').unwrap_or(self.raw).len();
+        (len > MAX_LINE).then(|| {
+            Diagnostic::error(
+                Span::new(Pos::new(self.number, 1), Pos::new(self.number, 1)),
+                format!(
+                    "dockerfile line greater than max allowed size of {MAX_LINE}: line {} has {len} bytes",
+                    self.number
+                ),
+            )
         })
     }
 }
 
 fn is_comment(line: &str) -> bool {
-    line.trim_start().starts_with('#')
+    trim_start_space(line).starts_with('#')
+}
+
+/// `s` without leading white space (Go's `unicode.IsSpace`, the same set
+/// as [`char::is_whitespace`]), quick for the usual ASCII indentation.
+fn trim_start_space(s: &str) -> &str {
+    let ascii = s
+        .bytes()
+        .take_while(|b| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' '))
+        .count();
+    let rest = &s[ascii..];
+    match rest.bytes().next() {
+        Some(b) if b >= 0x80 => rest.trim_start(),
+        _ => rest,
+    }
 }
 
 /// The parser-directive reader: active until the first line that is not a
@@ -187,27 +236,28 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         found: Vec::new(),
     };
     let mut nodes = Vec::new();
+    let index = LineIndex::new(src);
     let mut lines = Lines {
         src,
-        pos: 0,
-        number: 0,
-    }
-    .peekable();
-    let index = LineIndex::new(src);
+        starts: index.starts(),
+        next: 0,
+    };
 
+    // Set at a line too long for BuildKit, which stops reading there.
+    let mut stop = false;
     while let Some(first) = lines.next() {
+        if stop {
+            break;
+        }
         let mut text = first.text;
         if first.number == 1 {
             text = text.strip_prefix('\u{feff}').unwrap_or(text);
         }
-        if text.len() > MAX_LINE {
-            diags.push(Diagnostic::error(
-                Span::new(Pos::new(first.number, 1), Pos::new(first.number, 1)),
-                format!("dockerfile line greater than max allowed size of {MAX_LINE}"),
-            ));
+        if let Some(d) = first.too_long() {
+            diags.push(d);
             break;
         }
-        let stripped = text.trim_start();
+        let stripped = trim_start_space(text);
         let lead = text.len() - stripped.len() + (first.text.len() - text.len());
         directives.read(stripped, first.number, &mut diags);
         let content = if is_comment(stripped) { "" } else { stripped };
@@ -227,17 +277,15 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         while !end_of_line {
             let Some(next) = lines.next() else { break };
             last_line = next.number;
-            if next.text.len() > MAX_LINE {
-                diags.push(Diagnostic::error(
-                    Span::new(Pos::new(next.number, 1), Pos::new(next.number, 1)),
-                    format!("dockerfile line greater than max allowed size of {MAX_LINE}"),
-                ));
+            if let Some(d) = next.too_long() {
+                diags.push(d);
+                stop = true;
                 break;
             }
             if is_comment(next.text) {
                 continue;
             }
-            if next.text.trim_start().is_empty() {
+            if trim_start_space(next.text).is_empty() {
                 empty_continuation = true;
                 continue;
             }
@@ -269,17 +317,23 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
         let mut node = build_node(parts, joined, map, span, start_line, last_line, &index, src);
 
         let trigger = node.sub.as_deref().unwrap_or(&node);
-        let heredoc_capable =
-            matches!(trigger.lower().as_str(), "add" | "copy" | "run") && !trigger.json;
-        if heredoc_capable && node.original.contains("<<") {
+        let heredoc_capable = trigger.is_one_of(&["add", "copy", "run"]) && !trigger.json;
+        if heredoc_capable && has_double_lt(&node.original) {
             match heredocs_in_line(&node.original) {
                 Ok(found) => {
                     for mut h in found {
                         let body_start = last_line + 1;
                         let mut terminated = false;
+                        let mut read_any = false;
                         let mut content = String::new();
                         for l in lines.by_ref() {
                             last_line = l.number;
+                            read_any = true;
+                            if let Some(d) = l.too_long() {
+                                diags.push(d);
+                                stop = true;
+                                break;
+                            }
                             let candidate = if h.chomp {
                                 l.text.trim_start_matches('\t')
                             } else {
@@ -292,12 +346,17 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                             content.push_str(l.raw);
                         }
                         h.content = content;
-                        h.span = Span::new(
-                            Pos::new(body_start, 1),
-                            Pos::new(last_line, line_len(last_line) + 1),
-                        );
+                        let end = Pos::new(last_line, line_len(last_line) + 1);
+                        // At the end of the file there is no body line: the
+                        // span is empty, after the instruction.
+                        let start = if read_any {
+                            Pos::new(body_start, 1)
+                        } else {
+                            end
+                        };
+                        h.span = Span::new(start, end);
                         node.heredocs.push(h);
-                        if !terminated {
+                        if !terminated && !stop {
                             diags.push(Diagnostic::error(
                                 Span::new(span.start, Pos::new(last_line, line_len(last_line) + 1)),
                                 format!(
@@ -305,12 +364,19 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
                                     node.heredocs.last().map(|h| h.name.as_str()).unwrap_or("")
                                 ),
                             ));
+                        }
+                        if !terminated {
                             break;
                         }
                     }
                     span.end = Pos::new(last_line, line_len(last_line) + 1);
                     node.span = span;
                     node.end_line = last_line;
+                    // ONBUILD's trigger owns the bodies too.
+                    if let Some(sub) = node.sub.as_deref_mut() {
+                        sub.span.end = span.end;
+                        sub.end_line = last_line;
+                    }
                 }
                 Err(message) => {
                     diags.push(Diagnostic::error(span, message));
@@ -322,7 +388,9 @@ pub(crate) fn parse(src: &str) -> Dockerfile {
     }
 
     if nodes.is_empty() && !diags.iter().any(|d| d.severity == Severity::Error) {
-        let last = index.line_count().max(1);
+        // BuildKit names the last line it read (a final newline starts no
+        // line).
+        let last = (src.split_inclusive('\n').count() as u32).max(1);
         diags.push(Diagnostic::error(
             Span::new(Pos::new(last, 1), Pos::new(last, 1)),
             "file with no instructions".to_string(),
@@ -380,6 +448,14 @@ fn build_node(
         end_line,
         map,
     }
+}
+
+/// Whether `s` holds `<<`. Cheaper than `str::contains`, which sets up a
+/// two-way searcher for every line: most lines have no `<` at all, and
+/// finding one byte is a fast scan.
+fn has_double_lt(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.contains(&b'<') && b.windows(2).any(|w| w == b"<<")
 }
 
 /// The heredocs an instruction line opens, in order.
@@ -469,6 +545,48 @@ pub fn keyword_of(line: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The limits as BuildKit's line reader has them (each case checked
+    /// against BuildKit's parser): bytes before the `\n`, a `\r` and a BOM
+    /// included, heredoc bodies too.
+    #[test]
+    fn line_length_limit_counts_bytes_as_buildkit_does() {
+        let x = |n: usize| "x".repeat(n);
+        let first_error_line = |src: &str| parse(src).first_error().map(|d| d.span.start.line);
+        let cases: &[(String, Option<u32>)] = &[
+            (format!("FROM a\nRUN {}\n", x(MAX_LINE - 4)), None),
+            (format!("FROM a\nRUN {}\n", x(MAX_LINE - 3)), Some(2)),
+            (format!("FROM a\r\nRUN {}\r\n", x(MAX_LINE - 5)), None),
+            (format!("FROM a\r\nRUN {}\r\n", x(MAX_LINE - 4)), Some(2)),
+            (format!("FROM a\nRUN {}", x(MAX_LINE - 4)), None),
+            (format!("FROM a\nRUN {}", x(MAX_LINE - 3)), Some(2)),
+            (format!("\u{feff}FROM {}\n", x(MAX_LINE - 8)), None),
+            (format!("\u{feff}FROM {}\n", x(MAX_LINE - 7)), Some(1)),
+            (format!("FROM a\nRUN <<EOF\n{}\nEOF\n", x(MAX_LINE)), None),
+            (
+                format!("FROM a\nRUN <<EOF\n{}\nEOF\n", x(MAX_LINE + 1)),
+                Some(3),
+            ),
+            (
+                format!("FROM a\nRUN a \\\n{}\nRUN b\n", x(MAX_LINE + 1)),
+                Some(3),
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(first_error_line(src), *want, "{:?}…", &src[..12]);
+        }
+        // Reading stops at the long line: nothing after it is parsed, and
+        // an open heredoc is not reported as unterminated.
+        let df = parse(&format!(
+            "FROM a\nRUN <<EOF\n{}\nEOF\nRUN b\n",
+            x(MAX_LINE + 1)
+        ));
+        assert_eq!(df.nodes.len(), 2);
+        assert_eq!(df.diagnostics.len(), 1, "{:?}", df.diagnostics);
+        assert!(df.diagnostics[0]
+            .message
+            .contains("greater than max allowed size"));
+    }
+
     #[test]
     fn directive_values() {
         assert_eq!(match_directive("escape=`"), Some(("escape", "`")));
@@ -490,6 +608,20 @@ mod tests {
         assert_eq!(trim_continuation("a\\\\", '\\'), ("a\\\\", true));
         assert_eq!(trim_continuation("a`", '`'), ("a", false));
         assert_eq!(trim_continuation("a\\", '`'), ("a\\", true));
+    }
+
+    #[test]
+    fn leading_space_is_unicode_white_space() {
+        for s in [
+            "",
+            "a",
+            "  \t\u{b}\u{c}\r x ",
+            "\u{a0}\u{3000} x",
+            " \u{85}\u{2028}é",
+            "é ",
+        ] {
+            assert_eq!(trim_start_space(s), s.trim_start(), "{s:?}");
+        }
     }
 
     #[test]

@@ -128,9 +128,41 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        // Eight bytes at a time: lines are short, and `match_indices` or
+        // `memchr` spend more setting up each search than searching.
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+        const NEWLINES: u64 = u64::from_ne_bytes([b'\n'; 8]);
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(bytes.len() / 32 + 2);
+        starts.push(0);
+        let chunks = bytes.chunks_exact(8);
+        let tail = chunks.remainder();
+        for (n, chunk) in chunks.enumerate() {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_ne_bytes(word) ^ NEWLINES;
+            // Non-zero when some byte of x is zero, i.e. a '\n'.
+            if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+                for (i, &b) in chunk.iter().enumerate() {
+                    if b == b'\n' {
+                        starts.push(n * 8 + i + 1);
+                    }
+                }
+            }
+        }
+        let base = bytes.len() - tail.len();
+        for (i, &b) in tail.iter().enumerate() {
+            if b == b'\n' {
+                starts.push(base + i + 1);
+            }
+        }
         LineIndex { starts }
+    }
+
+    /// Byte offsets of the line starts: 0, then one after each `\n`.
+    pub(crate) fn starts(&self) -> &[usize] {
+        &self.starts
     }
 
     /// The text of line `line` (1-based) without its line ending.
@@ -189,6 +221,12 @@ impl Node {
     /// The keyword in lower case, as BuildKit dispatches on it.
     pub fn lower(&self) -> String {
         go_to_lower(&self.keyword)
+    }
+
+    /// Whether this node is one of the instructions `names` (lower case),
+    /// compared as BuildKit dispatches.
+    pub(crate) fn is_one_of(&self, names: &[&str]) -> bool {
+        with_lower(&self.keyword, |k| names.contains(&k))
     }
 
     /// Whether this node is the instruction `name` (any case).
@@ -308,6 +346,21 @@ pub(crate) fn go_to_lower(s: &str) -> String {
         .collect()
 }
 
+/// Calls `f` with `keyword` lower-cased as [`go_to_lower`] does it, without
+/// allocating for the usual short ASCII keyword.
+pub(crate) fn with_lower<R>(keyword: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 16];
+    if keyword.len() <= buf.len() && keyword.is_ascii() {
+        let lower = &mut buf[..keyword.len()];
+        lower.copy_from_slice(keyword.as_bytes());
+        lower.make_ascii_lowercase();
+        if let Ok(s) = std::str::from_utf8(lower) {
+            return f(s);
+        }
+    }
+    f(&go_to_lower(keyword))
+}
+
 /// Upper case as Go's `strings.ToUpper` does it.
 pub(crate) fn go_to_upper(s: &str) -> String {
     if s.is_ascii() {
@@ -386,6 +439,23 @@ mod tests {
         assert_eq!(go_to_lower("ONBUİLD"), "onbuild");
         assert_eq!(go_to_upper("ß"), "ß");
         assert_eq!(go_to_upper("from"), "FROM");
+    }
+
+    #[test]
+    fn line_index_finds_every_line_start() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "abcdefg\nh",
+            "\n\n\n\n\n\n\n\n\n",
+            "0123456\n89\nbcdef\n\r\né\n",
+        ] {
+            let want: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            assert_eq!(LineIndex::new(text).starts, want, "{text:?}");
+        }
     }
 
     #[test]

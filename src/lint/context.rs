@@ -66,6 +66,9 @@ pub struct Context<'a> {
     global_ignores: BTreeSet<String>,
     /// Node start lines in order, for mapping a line to its instruction.
     node_lines: Vec<(u32, u32)>,
+    /// The `RUN` scripts, parsed on first use and shared by the
+    /// shell-aware rules (see `rules/run_scripts.rs`).
+    pub(crate) run_scripts: std::cell::OnceCell<super::rules::run_scripts::Prepared>,
 }
 
 /// One typed instruction with what rules need around it.
@@ -117,6 +120,7 @@ impl<'a> Context<'a> {
                 .collect(),
             typed,
             expanded,
+            run_scripts: std::cell::OnceCell::new(),
         };
         cx.build_stages();
         cx.build_shells();

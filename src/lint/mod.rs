@@ -83,6 +83,7 @@ mod dockerignore;
 pub mod format;
 pub mod image;
 pub mod rules;
+pub mod shell;
 #[doc(hidden)]
 pub mod testing;
 

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -140,7 +142,18 @@ impl Docker {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         die_with_parent(&mut cmd);
-        cmd.spawn()
+        // The parent-death signal fires when the *thread* that spawned the
+        // child exits, and each test runs on its own thread: spawn the
+        // shared engine from a thread that lives as long as the process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(cmd.spawn().map(|_| ()));
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv()
+            .expect("the dockerd spawner thread")
             .expect("starting dockerd (is docker.io installed? run .ci/setup)");
         let d = Docker { dir, socket };
         wait_for("dockerd", Duration::from_secs(60), || {

@@ -39,6 +39,10 @@ pub enum Format {
     Buildkit,
 }
 
+/// Problems printed before the rest are only counted (a binary file has
+/// one per line).
+const MAX_SHOWN: usize = 50;
+
 pub fn run(cmd: Command) -> anyhow::Result<Outcome> {
     match cmd {
         Command::Parse { file, format } => parse(&file, format),
@@ -53,7 +57,8 @@ fn parse(file: &str, format: Format) -> anyhow::Result<Outcome> {
     let mut failed = false;
     let mut diags: Vec<_> = df.diagnostics.iter().chain(&typed.diagnostics).collect();
     diags.sort_by_key(|d| d.span.start);
-    for d in &diags {
+    let not_text = std::str::from_utf8(&bytes).is_err();
+    for (i, d) in diags.iter().enumerate() {
         let level = match d.severity {
             Severity::Error => {
                 failed = true;
@@ -61,10 +66,25 @@ fn parse(file: &str, format: Format) -> anyhow::Result<Outcome> {
             }
             Severity::Warning => "warning",
         };
+        if i == MAX_SHOWN {
+            eprintln!(
+                "{name}: … and {} more problems not shown",
+                diags.len() - MAX_SHOWN
+            );
+        }
+        if i >= MAX_SHOWN {
+            continue;
+        }
         eprintln!(
             "{name}:{}:{}: {level}: {}",
-            d.span.start.line, d.span.start.col, d.message
+            d.span.start.line,
+            d.span.start.col,
+            input::printable(&d.message)
         );
+    }
+    if not_text {
+        // A binary file's "tree" is noise; the error above says why.
+        return Ok(Outcome::Failed);
     }
     let mut out = std::io::stdout().lock();
     match format {

@@ -24,3 +24,20 @@ pub fn display_name(path: &str) -> &str {
         path
     }
 }
+
+/// `s` with control characters escaped (`\x1b` for ESC), so text from an
+/// input file cannot drive the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}

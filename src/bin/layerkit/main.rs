@@ -8,10 +8,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod blob_locations;
 mod cat;
+mod catalog;
 mod commit;
 mod compress;
+mod copy;
+mod credentials;
+mod delete;
 mod df;
+mod digest;
 mod dockerfile;
 mod export;
 mod extract;
@@ -22,13 +28,24 @@ mod input;
 mod inspect;
 mod lint;
 mod load;
+mod login;
+mod logout;
+mod manifest;
+mod progress;
 mod prune;
+mod pull;
+mod push;
+mod registry_args;
+mod registry_config;
 mod rmi;
 mod save;
 mod store;
 mod table;
 mod tag;
+mod tags;
 mod target;
+mod transfer;
+mod transport;
 mod tree;
 
 /// Docker/OCI image tools that need no daemon: parse and lint Dockerfiles,
@@ -64,6 +81,26 @@ enum Command {
     #[command(subcommand)]
     Dockerfile(dockerfile::Command),
     Lint(Box<lint::LintArgs>),
+    /// Log in to a registry (credentials checked, then saved as docker does).
+    Login(login::Login),
+    /// Log out from a registry.
+    Logout(logout::Logout),
+    /// Download an image from a registry into the local store.
+    Pull(pull::Pull),
+    /// Upload an image to a registry.
+    Push(push::Push),
+    /// Copy an image between registries, OCI layouts and the store.
+    Copy(copy::Copy),
+    /// List a registry's repositories.
+    Catalog(catalog::Catalog),
+    /// List a repository's tags.
+    Tags(tags::Tags),
+    /// Print an image's manifest as the registry serves it.
+    Manifest(manifest::Manifest),
+    /// Print the digest of an image's manifest.
+    Digest(digest::Digest),
+    /// Delete an image from a registry.
+    Delete(delete::Delete),
     /// Show an image's config and layers like `docker image inspect`, from a tarball or OCI layout.
     Inspect(inspect::InspectArgs),
     /// Show how an image was built, like `docker history`.
@@ -143,6 +180,16 @@ fn main() -> ExitCode {
     let ctx = Ctx { root: cli.root };
     let result = match cli.command {
         Command::Dockerfile(cmd) => dockerfile::run(cmd),
+        Command::Login(cmd) => login::run(cmd),
+        Command::Logout(cmd) => logout::run(cmd),
+        Command::Pull(cmd) => pull::run(cmd, &ctx),
+        Command::Push(cmd) => push::run(cmd, &ctx),
+        Command::Copy(cmd) => copy::run(cmd, &ctx),
+        Command::Catalog(cmd) => catalog::run(cmd),
+        Command::Tags(cmd) => tags::run(cmd),
+        Command::Manifest(cmd) => manifest::run(cmd),
+        Command::Digest(cmd) => digest::run(cmd),
+        Command::Delete(cmd) => delete::run(cmd),
         Command::Lint(args) => lint::run(*args),
         Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => inspect::run(a),
         Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(a),
