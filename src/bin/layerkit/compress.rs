@@ -92,7 +92,7 @@ impl<W: Write> ParGzWriter<W> {
             len: 0,
             jobs: Some(tx),
             pending: std::collections::VecDeque::new(),
-            max_pending: threads * 2,
+            max_pending: threads * 4,
             workers,
             header_written: false,
         }
