@@ -151,6 +151,37 @@ fn importing_the_same_rootfs_twice_gives_the_same_image() {
     assert_eq!(z[0], z[1]);
     assert_eq!(z[0].0, ids[0].0);
     assert_ne!(z[0].1, ids[0].1);
+
+    // A directory becomes a layer with sorted entries; with a timestamp,
+    // the same tree gives the same image whenever it is imported.
+    let tree = dir.join("r-src");
+    let mut d = Vec::new();
+    for store in ["d1", "d2"] {
+        let id = lk_ok(
+            &dir.join(store),
+            &[
+                "import",
+                "--timestamp",
+                "1600000000",
+                tree.to_str().unwrap(),
+                "d:1",
+            ],
+        );
+        d.push(id);
+    }
+    assert_eq!(d[0], d[1]);
+    let exported = dir.join("d.tar");
+    lk_ok(
+        &dir.join("d1"),
+        &["export", "d:1", "-o", exported.to_str().unwrap()],
+    );
+    let listing = run_ok(Command::new("tar").args(["-tvf", exported.to_str().unwrap()]));
+    let names: Vec<&str> = listing
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(names, ["etc/", "etc/a", "usr/", "usr/big"], "{listing}");
+    assert!(listing.contains("2020-09-13"), "{listing}");
 }
 
 #[test]
