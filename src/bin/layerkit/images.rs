@@ -28,6 +28,10 @@ Format (--format):
                          {{.CreatedSince}} {{.CreatedAt}} {{.Size}}, `\\t` for a
                          column break; prefix with `table ` for a header row
 
+SIZE is what the image takes in the store: its manifest, config and layer
+blobs as stored (compressed layers count compressed); blobs shared with
+other images count in each (`system df -v` splits shared and unique).
+
 Examples:
   layerkit images
   layerkit images busybox
