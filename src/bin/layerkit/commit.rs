@@ -210,7 +210,6 @@ pub fn write_dir_layer<W: Write>(
     timestamp: Option<i64>,
 ) -> anyhow::Result<()> {
     let mut diff = Diff {
-        root: dir.to_path_buf(),
         base,
         out,
         timestamp,
@@ -223,7 +222,6 @@ pub fn write_dir_layer<W: Write>(
 }
 
 struct Diff<'a, W: Write> {
-    root: PathBuf,
     base: &'a Merged,
     out: &'a mut W,
     timestamp: Option<i64>,
@@ -378,7 +376,6 @@ impl<W: Write> Diff<'_, W> {
             }
             self.out.write_all(padding(e.size))?;
         }
-        let _ = &self.root;
         Ok(())
     }
 }

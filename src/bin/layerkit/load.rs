@@ -182,13 +182,11 @@ fn take(
 /// Writes each regular member of the (decompressed) outer tar to a temp
 /// file, and passes every byte on to the reader thread.
 struct Tee<'a> {
-    store: &'a Store,
     tar: TarReader,
     files: Files<'a>,
     to_reader: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
     error: Option<anyhow::Error>,
     tar_failed: bool,
-    reader_stopped: bool,
 }
 
 struct Files<'a> {
@@ -250,7 +248,6 @@ impl Write for Tee<'_> {
             if tx.send(buf.to_vec()).is_err() {
                 // The reader stopped on an error; it says which.
                 self.to_reader = None;
-                self.reader_stopped = true;
                 return Err(io::Error::other("stopped"));
             }
         }
@@ -283,7 +280,6 @@ fn read_stream(
     let thread_name = name.to_string();
     let reader = std::thread::spawn(move || reader_thread(thread_name, rx));
     let mut dec = Decoder::new(Tee {
-        store,
         tar: TarReader::new(),
         files: Files {
             store,
@@ -293,7 +289,6 @@ fn read_stream(
         to_reader: Some(tx),
         error: None,
         tar_failed: false,
-        reader_stopped: false,
     });
     let mut buf = vec![0u8; 1 << 20];
     let mut failure: Option<anyhow::Error> = None;
@@ -320,7 +315,6 @@ fn read_stream(
             failure.get_or_insert(e);
         }
         pending = std::mem::take(&mut tee.files.pending);
-        let _ = tee.store;
     }
     let archive = reader
         .join()
