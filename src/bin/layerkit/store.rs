@@ -435,6 +435,11 @@ impl Store {
                     .filter(|i| i.entry.digest.hex() == hex || i.manifest_digest.hex() == hex)
                     .collect();
             }
+            // Several manifests may share one config (the same image with
+            // its layers compressed differently): one id, any of them does.
+            if found.len() > 1 && found.iter().all(|i| i.id() == found[0].id()) {
+                found.truncate(1);
+            }
             match found.as_slice() {
                 [one] => {
                     return Ok(Found {
