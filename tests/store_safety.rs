@@ -520,4 +520,15 @@ fn one_archive_holds_the_same_image_compressed_two_ways() {
     let sorted = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
     assert_eq!(sorted(&again), sorted(&digests));
     fsck(&root2);
+    // One image id, two manifests: rmi of the id removes the image, both
+    // manifests and both names (with -f, since it has two names).
+    let out = run(lk(&root2).args(["rmi", gz.trim()]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be forced"));
+    let out = lk_ok(&root2, &["rmi", "-f", gz.trim()]);
+    assert!(
+        out.contains("Untagged: two:gzip") && out.contains("Untagged: two:zstd"),
+        "{out}"
+    );
+    assert_eq!(lk_ok(&root2, &["images", "-q"]), "");
+    assert_eq!(fs::read_dir(root2.join("blobs/sha256")).unwrap().count(), 0);
 }
