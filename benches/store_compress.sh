@@ -23,19 +23,20 @@ size=$(stat -c %s "$data/layer.tar")
 echo "input: $data/layer.tar, $size bytes"
 cat "$data/layer.tar" > /dev/null   # warm the page cache for everyone
 
-t() { # name, command… → prints "name seconds peakKB"
+t() { # name, command… → prints "name wall-seconds peakKB cpu-seconds"
   local name=$1; shift
   local out
-  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null; } 2>&1 | tail -1)
-  echo "$name $out"
+  out=$( { /usr/bin/time -f "%e %M %U %S" "$@" >/dev/null; } 2>&1 | tail -1)
+  read -r e m u s <<<"$out"
+  echo "$name $e $m $(python3 -c "print(round($u+$s, 2))")"
 }
 
 export LAYERKIT_ROOT="$data/store-compress"
 rm -rf "$LAYERKIT_ROOT"
-read -r _ pigz_s pigz_kb < <(t pigz sh -c "pigz -6 -c '$data/layer.tar' > '$data/out.pigz.gz'")
-read -r _ gz_s gz_kb < <(t lk-gzip "$lk" import --compression gzip "$data/layer.tar" bench:gzip)
-read -r _ zs_s zs_kb < <(t lk-zstd "$lk" import --compression zstd "$data/layer.tar" bench:zstd)
-read -r _ zcli_s zcli_kb < <(t zstd sh -c "zstd -3 -T0 -q -c '$data/layer.tar' > '$data/out.zst'")
+read -r _ pigz_s pigz_kb pigz_cpu < <(t pigz sh -c "pigz -6 -c '$data/layer.tar' > '$data/out.pigz.gz'")
+read -r _ gz_s gz_kb gz_cpu < <(t lk-gzip "$lk" import --compression gzip "$data/layer.tar" bench:gzip)
+read -r _ zs_s zs_kb zs_cpu < <(t lk-zstd "$lk" import --compression zstd "$data/layer.tar" bench:zstd)
+read -r _ zcli_s zcli_kb zcli_cpu < <(t zstd sh -c "zstd -3 -T0 -q -c '$data/layer.tar' > '$data/out.zst'")
 
 blob() { # tag → path of its layer blob
   local m
@@ -56,11 +57,14 @@ skopeo inspect "oci:$LAYERKIT_ROOT:docker.io/library/bench:gzip" >/dev/null
 skopeo inspect "oci:$LAYERKIT_ROOT:docker.io/library/bench:zstd" >/dev/null
 echo "read back: gzip -d and zstd -d give the input; skopeo inspects both images"
 
-printf '%-28s %8s %10s %14s %12s\n' tool seconds peak-MB output-bytes vs-pigz-6
-row() { printf '%-28s %8s %10s %14s %12s\n' "$1" "$2" "$(( $3 / 1024 ))" "$4" \
-  "$(python3 -c "print(f'{$pigz_s/$2:.2f}x')")"; }
-row "pigz -6 (2 threads)" "$pigz_s" "$pigz_kb" "$(stat -c %s "$data/out.pigz.gz")"
-row "layerkit import gzip" "$gz_s" "$gz_kb" "$(stat -c %s "$gz_blob")"
-row "layerkit import zstd" "$zs_s" "$zs_kb" "$(stat -c %s "$zs_blob")"
-row "zstd -3 -T0" "$zcli_s" "$zcli_kb" "$(stat -c %s "$data/out.zst")"
+# On a shared machine wall time depends on what else runs; CPU seconds
+# (user + sys) are what the work costs, and equal wall time × 2 on an idle
+# 2-core machine when both cores are kept busy.
+printf '%-24s %8s %8s %8s %14s %9s %9s\n' tool wall-s cpu-s peak-MB output-bytes wall-vs cpu-vs
+row() { printf '%-24s %8s %8s %8s %14s %9s %9s\n' "$1" "$2" "$5" "$(( $3 / 1024 ))" "$4" \
+  "$(python3 -c "print(f'{$pigz_s/$2:.2f}x')")" "$(python3 -c "print(f'{$pigz_cpu/$5:.2f}x')")"; }
+row "pigz -6 (2 threads)" "$pigz_s" "$pigz_kb" "$(stat -c %s "$data/out.pigz.gz")" "$pigz_cpu"
+row "layerkit import gzip" "$gz_s" "$gz_kb" "$(stat -c %s "$gz_blob")" "$gz_cpu"
+row "layerkit import zstd" "$zs_s" "$zs_kb" "$(stat -c %s "$zs_blob")" "$zs_cpu"
+row "zstd -3 -T0" "$zcli_s" "$zcli_kb" "$(stat -c %s "$data/out.zst")" "$zcli_cpu"
 rm -f "$data/out.pigz.gz" "$data/out.zst"

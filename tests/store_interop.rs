@@ -469,10 +469,15 @@ fn archives_docker_and_skopeo_wrote_load_and_save_back_with_the_same_id() {
         ),
         (sk_oci.clone(), vec![]),
     ];
-    // Real archives from other producers (Docker 18.09, kaniko, ggcr).
+    // Real archives from other producers (Docker 18.09, Docker 25, kaniko,
+    // ggcr, BuildKit's oci-archives with gzip, zstd and estargz layers).
     for f in [
         "dive/test-docker-image.tar",
         "dive/test-kaniko-image.tar",
+        "dive/test-oci-gzip-image.tar",
+        "dive/test-oci-zstd-image.tar",
+        "dive/test-oci-estargz-image.tar",
+        "ggcr/hello-world-v25.tar",
         "ggcr/test_link.tar",
         "ggcr/whiteout_dir.tar",
     ] {
@@ -531,6 +536,20 @@ fn archives_docker_and_skopeo_wrote_load_and_save_back_with_the_same_id() {
     lk_ok(&root2, &["load", "-i", all.to_str().unwrap()]);
     for (n, id) in &named {
         assert_eq!(lk_ok(&root2, &["images", "-q", "--no-trunc", n]).trim(), id);
+    }
+    // Images without a name (the OCI archives, Docker 25's hello-world)
+    // save by id; Docker loads each under that id.
+    let dangling = lk_ok(
+        &root,
+        &["images", "-q", "--no-trunc", "-f", "dangling=true"],
+    );
+    let ids: std::collections::BTreeSet<&str> = dangling.lines().collect();
+    assert!(ids.len() >= 3, "{dangling}");
+    for id in ids {
+        let one = dir.join(format!("{}.tar", &id[7..19]));
+        lk_ok(&root, &["save", "-o", one.to_str().unwrap(), id]);
+        let out = docker.ok(&["load", "-i", one.to_str().unwrap()]);
+        assert_eq!(out.trim(), format!("Loaded image ID: {id}"));
     }
 }
 

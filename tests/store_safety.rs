@@ -151,6 +151,37 @@ fn importing_the_same_rootfs_twice_gives_the_same_image() {
     assert_eq!(z[0], z[1]);
     assert_eq!(z[0].0, ids[0].0);
     assert_ne!(z[0].1, ids[0].1);
+
+    // A directory becomes a layer with sorted entries; with a timestamp,
+    // the same tree gives the same image whenever it is imported.
+    let tree = dir.join("r-src");
+    let mut d = Vec::new();
+    for store in ["d1", "d2"] {
+        let id = lk_ok(
+            &dir.join(store),
+            &[
+                "import",
+                "--timestamp",
+                "1600000000",
+                tree.to_str().unwrap(),
+                "d:1",
+            ],
+        );
+        d.push(id);
+    }
+    assert_eq!(d[0], d[1]);
+    let exported = dir.join("d.tar");
+    lk_ok(
+        &dir.join("d1"),
+        &["export", "d:1", "-o", exported.to_str().unwrap()],
+    );
+    let listing = run_ok(Command::new("tar").args(["-tvf", exported.to_str().unwrap()]));
+    let names: Vec<&str> = listing
+        .lines()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(names, ["etc/", "etc/a", "usr/", "usr/big"], "{listing}");
+    assert!(listing.contains("2020-09-13"), "{listing}");
 }
 
 #[test]
@@ -441,4 +472,63 @@ fn inspect_history_and_tree_read_images_in_the_store() {
     let out = run(lk(&root).args(["inspect", "no/such:image"]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such image in the store"));
+}
+
+#[test]
+fn one_archive_holds_the_same_image_compressed_two_ways() {
+    // Same config (so the same image id), different layer blobs: the
+    // archive's manifest.json and index.json must be paired by layers too.
+    let dir = scratch("store-two-ways");
+    let root = dir.join("store");
+    let tar = rootfs(&dir, "r", &[("f", noise(200_000, 9))]);
+    let gz = lk_ok(
+        &root,
+        &[
+            "import",
+            "--compression",
+            "gzip",
+            tar.to_str().unwrap(),
+            "two:gzip",
+        ],
+    );
+    let zs = lk_ok(
+        &root,
+        &[
+            "import",
+            "--compression",
+            "zstd",
+            tar.to_str().unwrap(),
+            "two:zstd",
+        ],
+    );
+    assert_eq!(gz, zs);
+    let digests = lk_ok(&root, &["images", "--format", "{{.Tag}} {{.Digest}}"]);
+    let archive = dir.join("both.tar");
+    lk_ok(
+        &root,
+        &[
+            "save",
+            "-o",
+            archive.to_str().unwrap(),
+            "two:gzip",
+            "two:zstd",
+        ],
+    );
+    let root2 = dir.join("store2");
+    lk_ok(&root2, &["load", "-i", archive.to_str().unwrap()]);
+    let again = lk_ok(&root2, &["images", "--format", "{{.Tag}} {{.Digest}}"]);
+    let sorted = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+    assert_eq!(sorted(&again), sorted(&digests));
+    fsck(&root2);
+    // One image id, two manifests: rmi of the id removes the image, both
+    // manifests and both names (with -f, since it has two names).
+    let out = run(lk(&root2).args(["rmi", gz.trim()]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must be forced"));
+    let out = lk_ok(&root2, &["rmi", "-f", gz.trim()]);
+    assert!(
+        out.contains("Untagged: two:gzip") && out.contains("Untagged: two:zstd"),
+        "{out}"
+    );
+    assert_eq!(lk_ok(&root2, &["images", "-q"]), "");
+    assert_eq!(fs::read_dir(root2.join("blobs/sha256")).unwrap().count(), 0);
 }

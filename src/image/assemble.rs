@@ -411,8 +411,9 @@ impl Archive {
                 diff_ids: diff_ids.len(),
             });
         }
-        // Docker ≥ 25: the OCI manifest of this config, for its descriptors.
-        let oci = self.oci_manifest_for(&cfg_blob.digest);
+        // Docker ≥ 25: the OCI manifest of this config and these layers,
+        // for its descriptors.
+        let oci = self.oci_manifest_for(&cfg_blob.digest, &e.layers);
         let mut layers = Vec::new();
         for (i, path) in e.layers.iter().enumerate() {
             let blob = self.blob_or_missing(path, &format!("manifest.json (Layers[{i}])"))?;
@@ -487,7 +488,14 @@ impl Archive {
     }
 
     /// In a Docker ≥ 25 archive, the OCI manifest whose config is `config`.
-    fn oci_manifest_for(&self, config: &Digest) -> Option<(ImageManifest, Digest)> {
+    /// The OCI manifest with this config whose layers are the blobs at
+    /// `layers` (two manifests may share a config: the same image with its
+    /// layers compressed differently).
+    fn oci_manifest_for(
+        &self,
+        config: &Digest,
+        layers: &[String],
+    ) -> Option<(ImageManifest, Digest)> {
         let index = self.oci_index().ok()??;
         let mut queue: Vec<Descriptor> = index.manifests;
         let mut steps = 0;
@@ -503,7 +511,13 @@ impl Archive {
                 continue;
             };
             match Manifest::parse(bytes, Some(&d.media_type), &blob.path) {
-                Ok(Manifest::Image(m)) if m.config.digest == *config => {
+                Ok(Manifest::Image(m))
+                    if m.config.digest == *config
+                        && m.layers.len() == layers.len()
+                        && m.layers.iter().zip(layers).all(|(l, path)| {
+                            self.blob(path).is_some_and(|b| b.digest == l.digest)
+                        }) =>
+                {
                     return Some((m, blob.digest.clone()))
                 }
                 Ok(Manifest::Index(i)) => queue.extend(i.manifests),

@@ -90,16 +90,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let (pending, file) = crate::store::Pending::create(&store)?;
     let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut layer = LayerWriter::new(ingest, args.compression, args.level)?;
-    let mut diff = Diff {
-        root: args.dir.clone(),
-        base: &merged,
-        out: &mut layer,
-        timestamp,
-        links: BTreeMap::new(),
-        buf: vec![0u8; 1 << 20],
-    };
-    diff.dir(&args.dir, "")?;
-    layer.write_all(&END_OF_ARCHIVE)?;
+    write_dir_layer(&args.dir, &merged, &mut layer, timestamp)?;
     let (ingest, digests) = layer.finish()?;
     ingest
         .into_inner()
@@ -209,8 +200,28 @@ pub fn squash(
     Ok((digests, config))
 }
 
+/// Writes the layer tar of `dir`'s differences from `base` (everything,
+/// when `base` is empty) to `out`, entries in sorted order, ending with
+/// the end-of-archive marker. `timestamp` clamps modification times.
+pub fn write_dir_layer<W: Write>(
+    dir: &Path,
+    base: &Merged,
+    out: &mut W,
+    timestamp: Option<i64>,
+) -> anyhow::Result<()> {
+    let mut diff = Diff {
+        base,
+        out,
+        timestamp,
+        links: BTreeMap::new(),
+        buf: vec![0u8; 1 << 20],
+    };
+    diff.dir(dir, "")?;
+    diff.out.write_all(&END_OF_ARCHIVE)?;
+    Ok(())
+}
+
 struct Diff<'a, W: Write> {
-    root: PathBuf,
     base: &'a Merged,
     out: &'a mut W,
     timestamp: Option<i64>,
@@ -365,7 +376,6 @@ impl<W: Write> Diff<'_, W> {
             }
             self.out.write_all(padding(e.size))?;
         }
-        let _ = &self.root;
         Ok(())
     }
 }

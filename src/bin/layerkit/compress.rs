@@ -1,8 +1,10 @@
 //! Layer compression on every core: gzip as pigz does it, and zstd.
 //!
 //! gzip: the input is cut into blocks of [`BLOCK`] bytes; each core
-//! deflates whole blocks, each ending with a sync flush so the pieces
-//! concatenate into one deflate stream. The main thread writes them in
+//! deflates whole blocks, each primed with the last 32 KiB of the block
+//! before it (the decompressor has those bytes as history anyway, so
+//! matches may reach back into them) and ending with a sync flush so the
+//! pieces concatenate into one deflate stream. The main thread writes them in
 //! order behind a single gzip header, keeps the CRC-32 and size for the
 //! trailer, and ends the stream with an empty final block. The result is one
 //! ordinary gzip member (`gzip -d`, Go, browsers all read it), and the same
@@ -50,13 +52,19 @@ pub fn threads() -> usize {
         .unwrap_or(1)
 }
 
-type Job = (Vec<u8>, SyncSender<io::Result<Vec<u8>>>);
+/// A block, the 32 KiB of input before it, where to send the result.
+type Job = (Vec<u8>, Vec<u8>, SyncSender<io::Result<Vec<u8>>>);
+
+/// Deflate's window: how far back a match can reach.
+const WINDOW: usize = 32 * 1024;
 
 /// A gzip writer that deflates blocks on `threads` threads.
 pub struct ParGzWriter<W: Write> {
     out: Option<W>,
     level: u32,
     block: Vec<u8>,
+    /// The last [`WINDOW`] bytes of the previous block.
+    dict: Vec<u8>,
     crc: crc32fast::Hasher,
     len: u64,
     jobs: Option<SyncSender<Job>>,
@@ -79,8 +87,8 @@ impl<W: Write> ParGzWriter<W> {
                         Ok(guard) => guard.recv(),
                         Err(_) => return,
                     };
-                    let Ok((data, reply)) = job else { return };
-                    let _ = reply.send(deflate_block(&data, level));
+                    let Ok((data, dict, reply)) = job else { return };
+                    let _ = reply.send(deflate_block(&data, &dict, level));
                 })
             })
             .collect();
@@ -88,11 +96,12 @@ impl<W: Write> ParGzWriter<W> {
             out: Some(out),
             level,
             block: Vec::with_capacity(BLOCK),
+            dict: Vec::new(),
             crc: crc32fast::Hasher::new(),
             len: 0,
             jobs: Some(tx),
             pending: std::collections::VecDeque::new(),
-            max_pending: threads * 2,
+            max_pending: threads * 4,
             workers,
             header_written: false,
         }
@@ -138,11 +147,15 @@ impl<W: Write> ParGzWriter<W> {
             self.write_oldest()?;
         }
         let data = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
+        let dict = std::mem::replace(
+            &mut self.dict,
+            data[data.len().saturating_sub(WINDOW)..].to_vec(),
+        );
         let (reply, rx) = sync_channel(1);
         self.jobs
             .as_ref()
             .ok_or_else(|| io::Error::other("gzip stream already finished"))?
-            .send((data, reply))
+            .send((data, dict, reply))
             .map_err(|_| io::Error::other("the compression threads stopped"))?;
         self.pending.push_back(rx);
         Ok(())
@@ -199,10 +212,14 @@ impl<W: Write> Write for ParGzWriter<W> {
     }
 }
 
-/// Raw deflate of one block, ending byte-aligned with a sync flush so the
-/// next block's stream can follow it directly.
-fn deflate_block(data: &[u8], level: u32) -> io::Result<Vec<u8>> {
+/// Raw deflate of one block, primed with `dict` (the input just before
+/// it), ending byte-aligned with a sync flush so the next block's stream
+/// can follow it directly.
+fn deflate_block(data: &[u8], dict: &[u8], level: u32) -> io::Result<Vec<u8>> {
     let mut c = Compress::new(flate2::Compression::new(level), false);
+    if !dict.is_empty() && level > 0 {
+        c.set_dictionary(dict).map_err(io::Error::other)?;
+    }
     let mut out = Vec::with_capacity(data.len() / 2 + 1024);
     let mut input = data;
     loop {

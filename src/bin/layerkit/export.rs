@@ -62,7 +62,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
             let result = (|| -> anyhow::Result<()> {
                 let mut out = io::BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
                 export_to(&store, img, &merged, &mut out)?;
-                out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                out.into_inner().map_err(|e| e.into_error())?;
                 fs::rename(&tmp, path)?;
                 Ok(())
             })();

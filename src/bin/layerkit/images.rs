@@ -22,11 +22,15 @@ Filters (-f KEY=VALUE, repeatable):
   label=KEY[=VALUE]      images with that label
 
 Format (--format):
-  table                  the columns below (default)
+  table                  REPOSITORY, TAG, IMAGE ID, CREATED, SIZE (default)
   json                   one JSON object per line, with Docker's field names
   TEMPLATE               placeholders {{.Repository}} {{.Tag}} {{.ID}} {{.Digest}}
                          {{.CreatedSince}} {{.CreatedAt}} {{.Size}}, `\\t` for a
                          column break; prefix with `table ` for a header row
+
+SIZE is what the image takes in the store: its manifest, config and layer
+blobs as stored (compressed layers count compressed); blobs shared with
+other images count in each (`system df -v` splits shared and unique).
 
 Examples:
   layerkit images
@@ -71,7 +75,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let images = store.images()?;
     let mut filters = Filters::parse(&args.filter, &store, &images)?;
     if let Some(r) = &args.reference {
-        filters.reference.push(r.clone());
+        filters.reference.push(normalize_pattern(r));
     }
     let now = now();
     let mut rows: Vec<Row> = Vec::new();
@@ -261,7 +265,7 @@ impl Filters {
                         _ => bail!("invalid filter 'dangling={v}': use true or false"),
                     })
                 }
-                "reference" => f.reference.push(v.to_string()),
+                "reference" => f.reference.push(normalize_pattern(v)),
                 "since" => f.since = Some(created(v)?),
                 "before" => f.before = Some(created(v)?),
                 "label" => f.labels.push(match v.split_once('=') {
@@ -302,6 +306,18 @@ impl Filters {
                 None => glob(pattern, repo),
             }
         })
+    }
+}
+
+/// A reference without wildcards in Docker's familiar form
+/// (`docker.io/library/busybox` → `busybox`), as names are matched.
+fn normalize_pattern(p: &str) -> String {
+    if p.contains(['*', '?', '[']) {
+        return p.to_string();
+    }
+    match p.parse::<layerkit::oci::Reference>() {
+        Ok(r) => r.familiar(),
+        Err(_) => p.to_string(),
     }
 }
 

@@ -30,7 +30,8 @@ Examples:
   tar -C rootfs -c . | layerkit import - me/app:1 -c 'CMD [\"/bin/sh\"]'
   layerkit import --compression zstd -m 'nightly' rootfs.tar.gz app:nightly")]
 pub struct Args {
-    /// The rootfs tarball, or `-` for standard input.
+    /// The rootfs tarball, `-` for standard input, or a directory (made
+    /// into a layer with sorted entries).
     pub file: String,
     /// Name the image: [REGISTRY/]REPOSITORY[:TAG].
     pub reference: Option<String>,
@@ -54,6 +55,13 @@ pub struct Args {
     /// Manifest media types: oci or docker (schema 2).
     #[arg(long, value_enum, default_value_t = FlavourArg::Oci)]
     pub manifest_format: FlavourArg,
+    /// No progress on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// For a directory: clamp modification times to this many seconds
+    /// since the epoch (default $SOURCE_DATE_EPOCH), for reproducible layers.
+    #[arg(long, value_name = "SECONDS")]
+    pub timestamp: Option<i64>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -94,6 +102,7 @@ pub fn ingest_tar(
     method: Method,
     level: Option<u32>,
     what: &str,
+    progress: &mut crate::store::Progress,
 ) -> anyhow::Result<(LayerDigests, LayerStats)> {
     let (pending, file) = crate::store::Pending::create(store)?;
     let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -112,6 +121,7 @@ pub fn ingest_tar(
             .push(&buf[..n], &mut stats)
             .with_context(|| format!("{what} is not a valid tar archive"))?;
         layer.write_all(&buf[..n]).context("writing the layer")?;
+        progress.add(n as u64);
     }
     scanner
         .finish()
@@ -156,15 +166,99 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     let store = ctx.store()?;
     let _lock = store.lock_shared()?;
     let what = crate::input::display_name(&args.file).to_string();
-    let raw: Box<dyn Read> = if args.file == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(&args.file).with_context(|| format!("opening {}", args.file))?)
+    let timestamp = match args.timestamp {
+        Some(t) => Some(t),
+        None => source_date_epoch()?,
     };
+    if std::path::Path::new(&args.file).is_dir() {
+        // A directory: its tree as one deterministic layer, streamed
+        // through the same checks and compression as a tarball.
+        let (reader, writer) = pipe().context("creating a pipe")?;
+        let dir = std::path::PathBuf::from(&args.file);
+        let producer = std::thread::spawn(move || -> anyhow::Result<()> {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, writer);
+            crate::commit::write_dir_layer(&dir, &Default::default(), &mut w, timestamp)?;
+            w.flush()?;
+            Ok(())
+        });
+        let mut progress = crate::store::Progress::new("importing", None, args.quiet);
+        let mut input = reader;
+        let ingested = ingest_tar(
+            &store,
+            &mut input,
+            args.compression,
+            args.level,
+            &what,
+            &mut progress,
+        );
+        drop(input);
+        let produced = producer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the directory walker crashed"))?;
+        // The walker's own error says more than the truncated tar it left,
+        // unless it only stopped because the reading side gave up first.
+        let broken_pipe = |e: &anyhow::Error| {
+            e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+        };
+        let (layer, stats) = match (ingested, produced) {
+            (Ok(x), Ok(())) => x,
+            (Err(e), Err(p)) if broken_pipe(&p) => return Err(e),
+            (_, Err(p)) => return Err(p.context(format!("reading {what}"))),
+            (Err(e), Ok(())) => return Err(e),
+        };
+        progress.finish();
+        return finish_import(&args, &store, config, tag, layer, stats, timestamp);
+    }
+    let (raw, total): (Box<dyn Read>, Option<u64>) = if args.file == "-" {
+        (Box::new(io::stdin().lock()), None)
+    } else {
+        let f = File::open(&args.file).with_context(|| format!("opening {}", args.file))?;
+        let total = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), total)
+    };
+    // The total is the file's size; a compressed file expands past it.
+    let compressed = total.is_some() && args.file.ends_with("gz") || args.file.ends_with("zst");
+    let mut progress =
+        crate::store::Progress::new("importing", total.filter(|_| !compressed), args.quiet);
     let mut input = decompress(raw).with_context(|| format!("reading {what}"))?;
-    let (layer, stats) = ingest_tar(&store, &mut input, args.compression, args.level, &what)?;
+    let (layer, stats) = ingest_tar(
+        &store,
+        &mut input,
+        args.compression,
+        args.level,
+        &what,
+        &mut progress,
+    )?;
+    progress.finish();
+    finish_import(&args, &store, config, tag, layer, stats, timestamp)
+}
 
-    let created = match source_date_epoch()? {
+/// An OS pipe: (read end, write end).
+fn pipe() -> io::Result<(File, File)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills two new descriptors that nothing else owns.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: each descriptor is owned by exactly one File from here on.
+    Ok(unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) })
+}
+
+/// The config and manifest for an imported layer; names the image.
+fn finish_import(
+    args: &Args,
+    store: &Store,
+    mut config: layerkit::oci::ImageConfig,
+    tag: Option<layerkit::oci::Reference>,
+    layer: LayerDigests,
+    stats: LayerStats,
+    timestamp: Option<i64>,
+) -> anyhow::Result<Outcome> {
+    let created = match timestamp {
         Some(t) => t,
         None => stats.newest.unwrap_or(0),
     };

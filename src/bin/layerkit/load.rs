@@ -40,7 +40,7 @@ pub struct Args {
     /// STDIN.
     #[arg(short, long, value_name = "FILE")]
     pub input: Option<PathBuf>,
-    /// Suppress the load output.
+    /// Suppress the progress output.
     #[arg(short, long)]
     pub quiet: bool,
     /// For multi-platform images, the platform to load (default: this
@@ -60,13 +60,16 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Some(p) if p.is_dir() => read_dir(&store, p)?,
         Some(p) => {
             let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
-            read_stream(&store, f, &p.display().to_string())?
+            let total = f.metadata().ok().map(|m| m.len());
+            let mut progress = crate::store::Progress::new("loading", total, args.quiet);
+            read_stream(&store, f, &p.display().to_string(), &mut progress)?
         }
         None => {
             if io::stdin().is_terminal() {
                 bail!("requested load from stdin, but stdin is empty: use -i FILE or pipe an archive in");
             }
-            read_stream(&store, io::stdin().lock(), "<stdin>")?
+            let mut progress = crate::store::Progress::new("loading", None, args.quiet);
+            read_stream(&store, io::stdin().lock(), "<stdin>", &mut progress)?
         }
     };
     let summaries = archive.images()?;
@@ -158,7 +161,6 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
     for l in lines {
         writeln!(out, "{l}")?;
     }
-    let _ = args.quiet;
     Ok(Outcome::Ok)
 }
 
@@ -180,13 +182,11 @@ fn take(
 /// Writes each regular member of the (decompressed) outer tar to a temp
 /// file, and passes every byte on to the reader thread.
 struct Tee<'a> {
-    store: &'a Store,
     tar: TarReader,
     files: Files<'a>,
     to_reader: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
     error: Option<anyhow::Error>,
     tar_failed: bool,
-    reader_stopped: bool,
 }
 
 struct Files<'a> {
@@ -248,7 +248,6 @@ impl Write for Tee<'_> {
             if tx.send(buf.to_vec()).is_err() {
                 // The reader stopped on an error; it says which.
                 self.to_reader = None;
-                self.reader_stopped = true;
                 return Err(io::Error::other("stopped"));
             }
         }
@@ -275,12 +274,12 @@ fn read_stream(
     store: &Store,
     mut input: impl Read,
     name: &str,
+    progress: &mut crate::store::Progress,
 ) -> anyhow::Result<(Archive, BTreeMap<String, Pending>)> {
     let (tx, rx) = sync_channel::<Vec<u8>>(16);
     let thread_name = name.to_string();
     let reader = std::thread::spawn(move || reader_thread(thread_name, rx));
     let mut dec = Decoder::new(Tee {
-        store,
         tar: TarReader::new(),
         files: Files {
             store,
@@ -290,7 +289,6 @@ fn read_stream(
         to_reader: Some(tx),
         error: None,
         tar_failed: false,
-        reader_stopped: false,
     });
     let mut buf = vec![0u8; 1 << 20];
     let mut failure: Option<anyhow::Error> = None;
@@ -307,6 +305,7 @@ fn read_stream(
         if dec.push(&buf[..n]).is_err() {
             break;
         }
+        progress.add(n as u64);
     }
     let (tee, _) = dec.finish();
     let mut pending = BTreeMap::new();
@@ -316,7 +315,6 @@ fn read_stream(
             failure.get_or_insert(e);
         }
         pending = std::mem::take(&mut tee.files.pending);
-        let _ = tee.store;
     }
     let archive = reader
         .join()

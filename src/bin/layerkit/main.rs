@@ -112,7 +112,6 @@ enum Command {
     /// Copy a file or directory out of an image.
     Extract(extract::ExtractArgs),
     /// List images in the local store.
-    #[command(visible_alias = "image-ls")]
     Images(images::Args),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.
     Tag(tag::Args),
@@ -154,6 +153,10 @@ enum ImageCommand {
     Load(load::Args),
     /// Import the contents from a tarball to create a filesystem image.
     Import(import::Args),
+    /// Display detailed information on an image.
+    Inspect(inspect::InspectArgs),
+    /// Show the history of an image.
+    History(history::HistoryArgs),
 }
 
 #[derive(Subcommand)]
@@ -188,8 +191,8 @@ fn main() -> ExitCode {
         Command::Digest(cmd) => digest::run(cmd),
         Command::Delete(cmd) => delete::run(cmd),
         Command::Lint(args) => lint::run(*args),
-        Command::Inspect(a) => inspect::run(a),
-        Command::History(a) => history::run(a),
+        Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => inspect::run(a),
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => history::run(a),
         Command::Tree(a) => tree::run(a),
         Command::Cat(a) => cat::run(a),
         Command::Extract(a) => extract::run(a),

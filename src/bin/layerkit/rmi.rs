@@ -44,11 +44,26 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
             }
         };
         let img = found.image;
+        // Named by id or digest: the image, which may be stored under
+        // several manifests (its layers compressed differently) — all go.
+        let same: Vec<&layerkit::oci::Digest> = match &found.tag {
+            Some(_) => vec![&img.entry.digest],
+            None => images
+                .iter()
+                .filter(|i| i.id() == img.id())
+                .map(|i| &i.entry.digest)
+                .collect(),
+        };
         // Which names go: the one given, or (an id, a digest) all of them.
         let remove: Vec<Reference> = match &found.tag {
             Some(t) => vec![t.clone()],
             None => {
-                if img.tags.len() > 1 && !args.force {
+                let all: Vec<Reference> = images
+                    .iter()
+                    .filter(|i| i.id() == img.id())
+                    .flat_map(|i| i.tags.iter().cloned())
+                    .collect();
+                if all.len() > 1 && !args.force {
                     eprintln!(
                         "Error: conflict: unable to delete {} (must be forced) - image is referenced in multiple repositories",
                         img.id().short()
@@ -56,29 +71,30 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
                     failed = true;
                     continue;
                 }
-                img.tags.clone()
+                all
             }
         };
         let names: BTreeSet<String> = remove.iter().map(|t| t.to_string()).collect();
-        let digest = img.entry.digest.clone();
+        let gone: Vec<layerkit::oci::Digest> = same.into_iter().cloned().collect();
         let deleted_image = store.update_index(|index| {
-            index
-                .manifests
-                .retain(|d| d.digest != digest || d.ref_name().is_some_and(|n| !names.contains(n)));
-            Ok(!index.manifests.iter().any(|d| d.digest == digest))
+            index.manifests.retain(|d| {
+                !gone.contains(&d.digest) || d.ref_name().is_some_and(|n| !names.contains(n))
+            });
+            Ok(!index.manifests.iter().any(|d| gone.contains(&d.digest)))
         })?;
         for t in &remove {
             println!("Untagged: {}", t.familiar());
         }
         if deleted_image {
-            let before: BTreeSet<_> = img.blobs().into_iter().map(|b| b.0).collect();
+            let layers: BTreeSet<_> = images
+                .iter()
+                .filter(|i| gone.contains(&i.entry.digest))
+                .flat_map(|i| i.manifest.layers.iter().map(|l| l.digest.clone()))
+                .collect();
             let freed = store.collect_garbage()?;
             println!("Deleted: {}", img.id());
             for (d, _) in freed {
-                if before.contains(&d)
-                    && d != *img.id()
-                    && img.manifest.layers.iter().any(|l| l.digest == d)
-                {
+                if layers.contains(&d) {
                     println!("Deleted: {d}");
                 }
             }

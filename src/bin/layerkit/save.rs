@@ -150,12 +150,17 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
         Some(path) => {
             let tmp = temp_name(path);
             let result = (|| -> anyhow::Result<()> {
-                let file =
+                let mut file =
                     File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-                let mut out = io::BufWriter::with_capacity(1 << 20, file);
-                write_to(&mut out, &archive, format, gzip, &store)?;
-                let file = out.into_inner().map_err(|e| e.into_error())?;
-                file.sync_all()?;
+                if gzip {
+                    let mut out = io::BufWriter::with_capacity(1 << 20, &mut file);
+                    write_to(&mut out, &archive, format, gzip, &store)?;
+                    out.flush()?;
+                } else {
+                    write_direct(&mut file, &archive, format, &store)?;
+                }
+                // No fsync, like `cp` and `docker save`; the rename still
+                // means a killed save never leaves a partial FILE.
                 fs::rename(&tmp, path)
                     .with_context(|| format!("renaming to {}", path.display()))?;
                 Ok(())

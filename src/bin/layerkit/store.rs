@@ -435,6 +435,11 @@ impl Store {
                     .filter(|i| i.entry.digest.hex() == hex || i.manifest_digest.hex() == hex)
                     .collect();
             }
+            // Several manifests may share one config (the same image with
+            // its layers compressed differently): one id, any of them does.
+            if found.len() > 1 && found.iter().all(|i| i.id() == found[0].id()) {
+                found.truncate(1);
+            }
             match found.as_slice() {
                 [one] => {
                     return Ok(Found {
@@ -736,4 +741,63 @@ pub fn parse_tag(name: &str) -> anyhow::Result<Reference> {
         bail!("refusing to create a tag with a digest reference: {name}");
     }
     Ok(r)
+}
+
+/// A one-line progress report on standard error, shown only when it is a
+/// terminal and the command was not asked to be quiet.
+pub struct Progress {
+    enabled: bool,
+    verb: &'static str,
+    total: Option<u64>,
+    done: u64,
+    last: std::time::Instant,
+    shown: bool,
+}
+
+impl Progress {
+    pub fn new(verb: &'static str, total: Option<u64>, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            enabled: !quiet && io::stderr().is_terminal(),
+            verb,
+            total,
+            done: 0,
+            last: std::time::Instant::now(),
+            shown: false,
+        }
+    }
+
+    pub fn add(&mut self, n: u64) {
+        self.done += n;
+        if !self.enabled || self.last.elapsed() < std::time::Duration::from_millis(200) {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        self.shown = true;
+        let mb = self.done as f64 / 1e6;
+        match self.total.filter(|t| *t > 0) {
+            Some(t) => eprint!(
+                "\r{} {:>3}% {mb:>10.1} MB of {:.1} MB",
+                self.verb,
+                self.done * 100 / t,
+                t as f64 / 1e6
+            ),
+            None => eprint!("\r{} {mb:>10.1} MB", self.verb),
+        }
+        let _ = io::stderr().flush();
+    }
+
+    pub fn finish(&self) {
+        if self.shown {
+            eprint!("\r{:60}\r", "");
+            let _ = io::stderr().flush();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+        self.shown = false;
+    }
 }
