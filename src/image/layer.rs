@@ -143,9 +143,11 @@ impl TarSink for Lister {
     }
 }
 
-/// The uncompressed side of a layer: hash, count, list.
-struct LayerSink {
+/// The uncompressed side of a layer: hash, list.
+pub(crate) struct LayerSink {
     hasher: Hasher,
+    /// Bytes decompressed and the bomb budget ([`LayerOut`] keeps them
+    /// while decoding; set here when it ends).
     size: u64,
     budget: u64,
     tar: TarReader,
@@ -156,12 +158,10 @@ struct LayerSink {
     fatal: Option<ImageError>,
 }
 
-impl Write for LayerSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.size += buf.len() as u64;
-        if self.size > self.budget {
-            return Err(io::Error::other("bomb"));
-        }
+impl LayerSink {
+    /// The next decompressed bytes. An error means a fatal problem (in
+    /// `fatal`): stop decoding.
+    pub(crate) fn consume(&mut self, buf: &[u8]) -> io::Result<()> {
         self.hasher.update(buf);
         if self.error.is_none() {
             if let Err(e) = self.tar.push(buf, &mut self.lister) {
@@ -181,6 +181,100 @@ impl Write for LayerSink {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// Where the decoder writes: bytes are counted against the bomb budget,
+/// then hashed and listed on this thread or (natively, for a big layer)
+/// on a worker thread ([`super::pipeline`]).
+struct LayerOut {
+    size: u64,
+    budget: u64,
+    side: Side,
+}
+
+enum Side {
+    Here(Box<LayerSink>),
+    #[cfg(not(target_arch = "wasm32"))]
+    Worker(Box<super::pipeline::Worker>),
+    /// Only while switching sides.
+    #[cfg(not(target_arch = "wasm32"))]
+    Moving,
+}
+
+impl LayerOut {
+    /// Moves the decompressed side and `stored` (the stored bytes' hash) to
+    /// a worker thread; `stored` comes back if none can be started.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn go_parallel(&mut self, stored: Hasher) -> Result<(), Hasher> {
+        let Side::Here(sink) = std::mem::replace(&mut self.side, Side::Moving) else {
+            return Err(stored);
+        };
+        match super::pipeline::Worker::start(sink, stored) {
+            Ok(w) => {
+                self.side = Side::Worker(Box::new(w));
+                Ok(())
+            }
+            Err((sink, stored)) => {
+                self.side = Side::Here(sink);
+                Err(stored)
+            }
+        }
+    }
+
+    /// Hands the stored bytes to the worker, if the stored hash is there.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn stored(&mut self, data: &[u8]) -> bool {
+        match &mut self.side {
+            Side::Worker(w) => {
+                w.stored(data);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The decompressed side back on this thread, with the stored bytes'
+    /// hash if the worker had it.
+    fn into_parts(self) -> Result<(LayerSink, Option<Hasher>), ImageError> {
+        let (mut sink, stored) = match self.side {
+            Side::Here(sink) => (sink, None),
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => match w.finish() {
+                Some((sink, stored)) => (sink, Some(stored)),
+                None => return Err(lost()),
+            },
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => return Err(lost()),
+        };
+        sink.size = self.size;
+        sink.budget = self.budget;
+        Ok((*sink, stored))
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn lost() -> ImageError {
+    ImageError::Io {
+        what: "a layer".into(),
+        reason: "internal error: the layer's state was lost between threads".into(),
+    }
+}
+
+impl Write for LayerOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.size += buf.len() as u64;
+        if self.size > self.budget {
+            return Err(io::Error::other("bomb"));
+        }
+        match &mut self.side {
+            Side::Here(sink) => sink.consume(buf)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => w.plain(buf)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => return Err(io::Error::other("layer state lost")),
+        }
         Ok(buf.len())
     }
 
@@ -193,7 +287,7 @@ enum Scan {
     /// Collecting the first bytes to decide.
     Head(Vec<u8>),
     Json(Vec<u8>),
-    Layer(Box<Decoder<LayerSink>>),
+    Layer(Box<Decoder<LayerOut>>),
     /// A layer whose decompression failed: only the stored hash goes on.
     Broken(Box<LayerSink>, String, Compression),
     Other,
@@ -206,10 +300,16 @@ const HEAD: usize = 512;
 pub(crate) struct BlobScan {
     path: String,
     declared_size: u64,
+    /// sha256 of the stored bytes; while `stored_here` is false a worker
+    /// thread holds the real one and this is a placeholder.
     hasher: Hasher,
+    stored_here: bool,
     size: u64,
     scan: Scan,
     limits: Limits,
+    /// Stored bytes after which a layer goes on two threads (native).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    parallel: Option<u64>,
     capture: Option<Box<dyn Capture>>,
 }
 
@@ -218,17 +318,30 @@ impl BlobScan {
         path: String,
         declared_size: u64,
         limits: Limits,
+        parallel: Option<u64>,
         capture: Option<Box<dyn Capture>>,
     ) -> BlobScan {
         BlobScan {
             path,
             declared_size,
             hasher: Hasher::sha256(),
+            stored_here: true,
             size: 0,
             scan: Scan::Head(Vec::with_capacity(HEAD.min(declared_size as usize))),
             limits,
+            parallel,
             capture,
         }
+    }
+
+    /// The decompressed side is back: so is the stored hash, if it left.
+    fn take_back(&mut self, out: LayerOut) -> Result<LayerSink, ImageError> {
+        let (sink, stored) = out.into_parts()?;
+        if let Some(h) = stored {
+            self.hasher = h;
+            self.stored_here = true;
+        }
+        Ok(sink)
     }
 
     fn decide(&mut self, head: Vec<u8>) -> Result<(), ImageError> {
@@ -241,7 +354,7 @@ impl BlobScan {
             let sink = LayerSink {
                 hasher: Hasher::sha256(),
                 size: 0,
-                budget: self.limits.bomb_floor,
+                budget: 0,
                 tar: TarReader::new(),
                 lister: Lister {
                     what: self.path.clone(),
@@ -253,7 +366,11 @@ impl BlobScan {
                 error: None,
                 fatal: None,
             };
-            Scan::Layer(Box::new(Decoder::new(sink)))
+            Scan::Layer(Box::new(Decoder::new(LayerOut {
+                size: 0,
+                budget: self.limits.bomb_floor,
+                side: Side::Here(Box::new(sink)),
+            })))
         } else if matches!(first, Some(b'{' | b'[')) || self.path.ends_with(".json") {
             if self.declared_size > self.limits.max_json {
                 return Err(ImageError::TooLarge {
@@ -282,11 +399,21 @@ impl BlobScan {
                 Ok(())
             }
             Scan::Layer(dec) => {
-                if let Some(sink) = dec_sink_mut(dec) {
-                    sink.budget = self
+                if let Some(out) = dec.get_mut() {
+                    out.budget = self
                         .limits
                         .bomb_floor
                         .max(self.size.saturating_mul(self.limits.max_ratio));
+                    #[cfg(not(target_arch = "wasm32"))]
+                    if self.stored_here && self.parallel.is_some_and(|t| self.size >= t) {
+                        // One attempt: a failed start stays on this thread.
+                        self.parallel = None;
+                        let stored = std::mem::replace(&mut self.hasher, Hasher::sha256());
+                        match out.go_parallel(stored) {
+                            Ok(()) => self.stored_here = false,
+                            Err(stored) => self.hasher = stored,
+                        }
+                    }
                 }
                 if let Err(e) = dec.push(data) {
                     return self.layer_failed(e);
@@ -303,9 +430,10 @@ impl BlobScan {
             return Ok(());
         };
         let kind = dec.compression();
-        let Some(mut sink) = into_sink(*dec) else {
+        let Some(out) = dec.into_inner() else {
             return Ok(());
         };
+        let mut sink = self.take_back(out)?;
         if let Some(f) = sink.fatal.take() {
             return Err(f);
         }
@@ -331,7 +459,9 @@ impl BlobScan {
     }
 
     pub fn push(&mut self, data: &[u8]) -> Result<(), ImageError> {
-        self.hasher.update(data);
+        if self.stored_here || !self.send_stored(data) {
+            self.hasher.update(data);
+        }
         self.size += data.len() as u64;
         if let Scan::Head(head) = &mut self.scan {
             let take = (HEAD - head.len()).min(data.len());
@@ -344,6 +474,20 @@ impl BlobScan {
             return self.feed(&data[take..]);
         }
         self.feed(data)
+    }
+
+    /// Stored bytes to the worker holding their hash.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn send_stored(&mut self, data: &[u8]) -> bool {
+        match &mut self.scan {
+            Scan::Layer(dec) => dec.get_mut().is_some_and(|out| out.stored(data)),
+            _ => false,
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn send_stored(&mut self, _data: &[u8]) -> bool {
+        false
     }
 
     /// The blob is complete. Gives back the capture handed in.
@@ -361,7 +505,12 @@ impl BlobScan {
             Scan::Json(buf) => BlobContent::Json(Arc::new(buf)),
             Scan::Layer(dec) => {
                 let compression = dec.compression().unwrap_or(Compression::None);
-                match dec.finish() {
+                let (out, r) = dec.finish();
+                let sink = match out {
+                    Some(out) => Some(self.take_back(out)?),
+                    None => None,
+                };
+                match (sink, r) {
                     (Some(sink), Ok(())) => {
                         layer_content(sink, compression, None, &mut self.capture)?
                     }
@@ -425,12 +574,4 @@ fn layer_content(
         files: sink.lister.files,
         error,
     })))
-}
-
-fn dec_sink_mut(dec: &mut Decoder<LayerSink>) -> Option<&mut LayerSink> {
-    dec.get_mut()
-}
-
-fn into_sink(dec: Decoder<LayerSink>) -> Option<LayerSink> {
-    dec.into_inner()
 }

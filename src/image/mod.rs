@@ -24,9 +24,13 @@ pub mod filetree;
 pub mod history;
 pub mod inspect;
 mod layer;
+#[cfg(not(target_arch = "wasm32"))]
+mod pipeline;
 pub mod tar;
 pub mod units;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use archive::PARALLEL_THRESHOLD;
 pub use archive::{read, read_layout, Archive, BlobSource, Collector, Progress, Reader};
 pub use assemble::{Image, ImageSummary, Layer, Selector};
 pub use layer::{Blob, BlobContent, Capture, LayerInfo};
