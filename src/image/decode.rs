@@ -19,7 +19,77 @@ use crate::oci::Compression;
 /// Enough bytes to recognise any supported format.
 const SNIFF: usize = 4;
 
-enum Inner<W: Write> {
+/// Where decoded bytes go, inside the crate: a writer that may also take
+/// a whole buffer of decoded bytes without a copy (to hand it to another
+/// thread) and give an empty one back.
+pub(crate) trait Output: Write {
+    /// `buf[..len]` was decoded: consume it; return a buffer to decode
+    /// into next (`buf` itself, or another).
+    fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
+        self.write_all(&buf[..len])?;
+        Ok(buf)
+    }
+}
+
+/// Any writer, as an [`Output`] that copies.
+pub(crate) struct Plain<W>(pub W);
+
+impl<W: Write> Write for Plain<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write> Output for Plain<W> {}
+
+/// A decompressor whose format is picked from the data's first bytes.
+pub struct Decoder<W: Write>(Decode<Plain<W>>);
+
+impl<W: Write> Decoder<W> {
+    pub fn new(out: W) -> Decoder<W> {
+        Decoder(Decode::new(Plain(out)))
+    }
+
+    /// The format, once enough bytes were seen to tell.
+    pub fn compression(&self) -> Option<Compression> {
+        self.0.compression()
+    }
+
+    /// The writer decompressed bytes go to.
+    pub fn get_ref(&self) -> Option<&W> {
+        self.0.get_ref().map(|p| &p.0)
+    }
+
+    /// The writer, mutably.
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        self.0.get_mut().map(|p| &mut p.0)
+    }
+
+    /// The writer back, whatever state decoding is in (after an error).
+    pub fn into_inner(self) -> Option<W> {
+        self.0.into_inner().map(|p| p.0)
+    }
+
+    /// Feeds compressed bytes.
+    pub fn push(&mut self, data: &[u8]) -> io::Result<()> {
+        self.0.push(data)
+    }
+
+    /// The input ended: flushes what is left and checks the stream was
+    /// complete. Gives the writer back in any case, with the outcome.
+    pub fn finish(self) -> (Option<W>, io::Result<()>) {
+        let (w, r) = self.0.finish();
+        (w.map(|p| p.0), r)
+    }
+}
+
+enum Inner<W: Output> {
     Sniff { head: Vec<u8>, out: W },
     Plain(W),
     Gzip(Box<Gzip<W>>),
@@ -27,15 +97,15 @@ enum Inner<W: Write> {
     Done,
 }
 
-/// A decompressor whose format is picked from the data's first bytes.
-pub struct Decoder<W: Write> {
+/// [`Decoder`] over an [`Output`].
+pub(crate) struct Decode<W: Output> {
     inner: Inner<W>,
     compression: Option<Compression>,
 }
 
-impl<W: Write> Decoder<W> {
-    pub fn new(out: W) -> Decoder<W> {
-        Decoder {
+impl<W: Output> Decode<W> {
+    pub fn new(out: W) -> Decode<W> {
+        Decode {
             inner: Inner::Sniff {
                 head: Vec::with_capacity(SNIFF),
                 out,
@@ -145,7 +215,7 @@ const GZIP_OUT: usize = 256 * 1024;
 
 /// gzip members inflated one after the other (RFC 1952 §2.2: a file may
 /// hold several; `gzip -d` and Go's reader concatenate them).
-struct Gzip<W: Write> {
+struct Gzip<W: Output> {
     inflate: Decompress,
     /// Bytes of the current member were seen and its end was not (false
     /// between members).
@@ -154,7 +224,7 @@ struct Gzip<W: Write> {
     out: W,
 }
 
-impl<W: Write> Gzip<W> {
+impl<W: Output> Gzip<W> {
     fn new(out: W) -> Gzip<W> {
         Gzip {
             inflate: Decompress::new_gzip(15),
@@ -167,6 +237,7 @@ impl<W: Write> Gzip<W> {
     /// One inflate call: returns (input bytes used, output filled, member ended).
     fn step(&mut self, input: &[u8], flush: FlushDecompress) -> io::Result<(usize, bool, bool)> {
         let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
+        let out_len = self.buf.len();
         let status = self
             .inflate
             .decompress(input, &mut self.buf, flush)
@@ -190,7 +261,11 @@ impl<W: Write> Gzip<W> {
         let read = (self.inflate.total_in() - in0) as usize;
         let wrote = (self.inflate.total_out() - out0) as usize;
         if wrote > 0 {
-            self.out.write_all(&self.buf[..wrote])?;
+            let buf = std::mem::take(&mut self.buf);
+            self.buf = self.out.take(buf, wrote)?;
+            if self.buf.len() < GZIP_OUT {
+                self.buf.resize(GZIP_OUT, 0);
+            }
         }
         let ended = status == Status::StreamEnd;
         if ended {
@@ -202,7 +277,7 @@ impl<W: Write> Gzip<W> {
                 "corrupt gzip data: inflate made no progress",
             ));
         }
-        Ok((read, wrote == self.buf.len(), ended))
+        Ok((read, wrote > 0 && wrote == out_len, ended))
     }
 
     fn push(&mut self, mut data: &[u8]) -> io::Result<()> {

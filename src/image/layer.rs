@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::decode::Decoder;
+use super::decode::{Decode, Output};
 use super::tar::{Header, PushError, TarReader, TarSink};
 use super::{normalize_path, Entry, ImageError, Limits};
 use crate::oci::{Compression, Digest, Hasher};
@@ -262,12 +262,35 @@ fn lost() -> ImageError {
     }
 }
 
-impl Write for LayerOut {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.size += buf.len() as u64;
+impl LayerOut {
+    fn count(&mut self, len: usize) -> io::Result<()> {
+        self.size += len as u64;
         if self.size > self.budget {
             return Err(io::Error::other("bomb"));
         }
+        Ok(())
+    }
+}
+
+impl Output for LayerOut {
+    fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
+        self.count(len)?;
+        match &mut self.side {
+            Side::Here(sink) => {
+                sink.consume(&buf[..len])?;
+                Ok(buf)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => w.take(buf, len),
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => Err(io::Error::other("layer state lost")),
+        }
+    }
+}
+
+impl Write for LayerOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.count(buf.len())?;
         match &mut self.side {
             Side::Here(sink) => sink.consume(buf)?,
             #[cfg(not(target_arch = "wasm32"))]
@@ -287,7 +310,7 @@ enum Scan {
     /// Collecting the first bytes to decide.
     Head(Vec<u8>),
     Json(Vec<u8>),
-    Layer(Box<Decoder<LayerOut>>),
+    Layer(Box<Decode<LayerOut>>),
     /// A layer whose decompression failed: only the stored hash goes on.
     Broken(Box<LayerSink>, String, Compression),
     Other,
@@ -366,7 +389,7 @@ impl BlobScan {
                 error: None,
                 fatal: None,
             };
-            Scan::Layer(Box::new(Decoder::new(LayerOut {
+            Scan::Layer(Box::new(Decode::new(LayerOut {
                 size: 0,
                 budget: self.limits.bomb_floor,
                 side: Side::Here(Box::new(sink)),

@@ -3,16 +3,18 @@
 //! ```text
 //! calling thread                              worker thread
 //! stored bytes ──┬──── Stored(copy) ────────▶ sha256 → blob digest
-//!                └─▶ gunzip/unzstd ─ Plain(1 MiB) ─▶ sha256 → diff_id, tar listing, capture
+//!                └─▶ gunzip/unzstd ─ Plain(buffer) ─▶ sha256 → diff_id, tar listing, capture
 //!                     ◀──────────── empty buffers back ───────┘
 //! ```
 //!
 //! Inflating is the longest single task and cannot be split; both sha256
 //! passes (≈ as long together) and the listing go to the worker, so the two
-//! cores finish at about the same time. The queue is bounded
-//! ([`QUEUE`] × [`CHUNK`]) and buffers are recycled, so memory stays at a
-//! few MiB whatever the layer size. Results are the same as on one thread:
-//! the worker sees every byte in order, and the state comes back at the end.
+//! cores finish at about the same time. gzip inflates straight into the
+//! buffers that cross over ([`Worker::take`]); other formats are copied
+//! into [`CHUNK`]s. The queue is bounded ([`QUEUE`] buffers of at most a
+//! MiB) and buffers are recycled, so memory stays at a few MiB whatever the
+//! layer size. Results are the same as on one thread: the worker sees every
+//! byte in order, and its state comes back at the end.
 
 use std::io;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
@@ -24,15 +26,15 @@ use crate::oci::Hasher;
 /// Decompressed bytes handed over at a time.
 const CHUNK: usize = 1 << 20;
 /// Buffers in flight between the threads.
-const QUEUE: usize = 4;
+const QUEUE: usize = 16;
 
 enum Msg {
     /// The state to work on; always the first message.
     Start(Box<LayerSink>, Hasher),
     /// Bytes of the blob as stored.
     Stored(Vec<u8>),
-    /// Decompressed bytes of the layer.
-    Plain(Vec<u8>),
+    /// Decompressed bytes of the layer: the first `len` of the buffer.
+    Plain(Vec<u8>, usize),
 }
 
 /// The worker's state, given back when it is done.
@@ -70,14 +72,16 @@ impl Worker {
         })
     }
 
+    /// A recycled buffer (its old content still in it), or an empty one.
+    fn recycled(&mut self) -> Vec<u8> {
+        self.free.try_recv().unwrap_or_default()
+    }
+
     fn buffer(&mut self) -> Vec<u8> {
-        match self.free.try_recv() {
-            Ok(mut b) => {
-                b.clear();
-                b
-            }
-            Err(_) => Vec::with_capacity(CHUNK),
-        }
+        let mut b = self.recycled();
+        b.clear();
+        b.reserve(CHUNK);
+        b
     }
 
     fn send(&mut self, msg: Msg) -> io::Result<()> {
@@ -111,10 +115,22 @@ impl Worker {
             data = &data[take..];
             if self.plain.len() == CHUNK {
                 let full = std::mem::take(&mut self.plain);
-                self.send(Msg::Plain(full))?;
+                self.send(Msg::Plain(full, CHUNK))?;
             }
         }
         Ok(())
+    }
+
+    /// Decompressed bytes `buf[..len]`, handed over whole; gives back a
+    /// buffer to decode into next (recycled, or empty: the caller sizes it).
+    pub fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
+        if !self.plain.is_empty() {
+            let pending = std::mem::take(&mut self.plain);
+            let n = pending.len();
+            self.send(Msg::Plain(pending, n))?;
+        }
+        self.send(Msg::Plain(buf, len))?;
+        Ok(self.recycled())
     }
 
     /// Sends what is left, waits for the worker and takes its state back.
@@ -123,7 +139,8 @@ impl Worker {
     pub fn finish(mut self) -> Option<Done> {
         if !self.plain.is_empty() {
             let rest = std::mem::take(&mut self.plain);
-            let _ = self.send(Msg::Plain(rest));
+            let n = rest.len();
+            let _ = self.send(Msg::Plain(rest, n));
         }
         self.tx = None;
         let handle = self.handle.take()?;
@@ -149,8 +166,8 @@ fn work(rx: Receiver<Msg>, free: Sender<Vec<u8>>) -> Option<Done> {
                 stored.update(&b);
                 b
             }
-            Msg::Plain(b) => {
-                if sink.consume(&b).is_err() {
+            Msg::Plain(b, len) => {
+                if sink.consume(&b[..len]).is_err() {
                     // Fatal (a capture failed): dropping the receiver
                     // stops the sender at its next message.
                     break;
