@@ -207,6 +207,7 @@ impl LayerOut {
     /// Moves the decompressed side and `stored` (the stored bytes' hash) to
     /// a worker thread; `stored` comes back if none can be started.
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::result_large_err)] // once per layer
     fn go_parallel(&mut self, stored: Hasher) -> Result<(), Hasher> {
         let Side::Here(sink) = std::mem::replace(&mut self.side, Side::Moving) else {
             return Err(stored);

@@ -28,6 +28,8 @@ const CHUNK: usize = 1 << 20;
 /// Buffers in flight between the threads.
 const QUEUE: usize = 16;
 
+// `Start` is sent once per layer; boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     /// The state to work on; always the first message.
     Start(Box<LayerSink>, Hasher),
@@ -52,6 +54,7 @@ impl Worker {
     /// Moves `sink` (the decompressed side) and `stored` (the hash of the
     /// stored bytes so far) to a new thread. When no thread can be started
     /// both come back and the caller goes on alone.
+    #[allow(clippy::result_large_err)] // once per layer
     pub fn start(sink: Box<LayerSink>, stored: Hasher) -> Result<Worker, Done> {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let (free_tx, free) = mpsc::channel();
