@@ -16,6 +16,11 @@
 //!
 //! Memory is bounded by metadata (one [`Entry`] per file in each layer),
 //! never by layer size; layer bytes are only hashed and listed.
+//!
+//! Natively, once a layer has passed [`PARALLEL_THRESHOLD`] bytes the
+//! calling thread only decompresses it and a worker thread does both
+//! sha256 passes and the listing (`pipeline.rs`); wasm does it all on one
+//! thread. The results are the same either way.
 
 mod archive;
 mod assemble;
