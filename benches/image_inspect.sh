@@ -2,14 +2,17 @@
 # Benchmark: `layerkit inspect` on a docker-archive holding a ~1 GiB
 # gzip'd layer with ~57,000 files (every digest checked, every file
 # listed), against `gzip -dc` and `pigz -dc` on the same layer, and the
-# wasm build under Node. Peak memory from /usr/bin/time -v.
+# wasm build under Node — all in the same run, interleaved round by round
+# (a change in the machine's load then hits every contender alike), with
+# medians, the load average, CPU times and peak memory (/usr/bin/time).
 #
-#   benches/image_inspect.sh        (data cached in target/bench-image/)
+#   benches/image_inspect.sh [ROUNDS]   (default 5; data cached in target/bench-image/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 data="$root/target/bench-image"
 mkdir -p "$data"
 cd "$root"
+rounds=${1:-5}
 
 if [ ! -f "$data/archive.tar" ]; then
   echo "generating the layer (57,000 files, ~1 GiB) …" >&2
@@ -57,30 +60,14 @@ PY
   rm -f "$data/layer.tar"
 fi
 
+
 cargo build -q --release --features cli
 lk="$root/target/release/layerkit"
 ls -l "$data/layer.tar.gz" "$data/archive.tar" >&2
 cat "$data/archive.tar" > /dev/null  # warm the page cache
 
-t() { # prints seconds, peak KB
-  /usr/bin/time -f "%e %M" "$@" 2> "$data/time.txt" > /dev/null
-  tail -1 "$data/time.txt"
-}
-best() { # best of 3 runs: "secs kb"
-  local b=""
-  for _ in 1 2 3; do
-    r=$(t "$@")
-    if [ -z "$b" ] || awk -v a="${r%% *}" -v b="${b%% *}" 'BEGIN{exit !(a<b)}'; then b=$r; fi
-  done
-  echo "$b"
-}
-gz=$(best gzip -dc "$data/layer.tar.gz")
-pz=$(best pigz -dc "$data/layer.tar.gz")
-lk_r=$(best "$lk" inspect -q "$data/archive.tar")
-files=$("$lk" inspect -q "$data/archive.tar" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0]["Files"])')
-
-# wasm under Node.
-wasm_line="(wasm-bindgen not installed)"
+# wasm under Node: the npm package's ImageReader, fed 1 MiB chunks.
+have_wasm=
 if command -v wasm-bindgen >/dev/null && command -v node >/dev/null; then
   cargo build -q --release --target wasm32-unknown-unknown --lib
   wasm-bindgen --target nodejs --out-dir "$data/wasm" "$root/target/wasm32-unknown-unknown/release/layerkit.wasm"
@@ -95,20 +82,69 @@ while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) r.push(buf.subarray(
 const rep = r.finish();
 console.log(rep.inspect.Layers[0].Files);
 JS
-  wa=$(best node "$data/wasm/bench.cjs" "$data/archive.tar")
-  wasm_line="wasm (node): ${wa%% *} s, peak ${wa##* } KB"
+  have_wasm=1
 fi
 
-secs() { echo "${1%% *}"; }
-kb() { echo "${1##* }"; }
+# Both builds list every file.
+files=$("$lk" inspect -q "$data/archive.tar" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0]["Files"])')
+if [ -n "$have_wasm" ]; then
+  wfiles=$(node "$data/wasm/bench.cjs" "$data/archive.tar")
+  [ "$wfiles" = "$files" ] || { echo "wasm lists $wfiles files, native $files" >&2; exit 1; }
+fi
+
+# name|command; each round runs them all once, in this order.
+runs=(
+  "gzip -dc|gzip -dc $data/layer.tar.gz"
+  "pigz -dc|pigz -dc $data/layer.tar.gz"
+  "layerkit inspect|$lk inspect -q $data/archive.tar"
+)
+if [ -n "$have_wasm" ]; then
+  runs+=("wasm (node)|node $data/wasm/bench.cjs $data/archive.tar")
+fi
+# A yardstick, if installed (Debian package isal): the fastest single-core
+# gzip inflater there is (Intel ISA-L, hand-written assembly).
+if command -v igzip >/dev/null; then
+  runs+=("igzip -dc|igzip -dc $data/layer.tar.gz")
+fi
+
+log="$data/times.txt"
+: > "$log"
+loads=()
+for ((r = 1; r <= rounds; r++)); do
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+  for run in "${runs[@]}"; do
+    # shellcheck disable=SC2086 # the command is split on purpose
+    /usr/bin/time -f "%e %U %S %M" -o "$data/time.txt" ${run#*|} > /dev/null
+    echo "${run%%|*}|$(tail -1 "$data/time.txt")" >> "$log"
+  done
+done
+loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+
 echo
 echo "layer: $(stat -c %s "$data/layer.tar.gz") bytes gzip'd, $files files"
-echo "gzip -dc:          $(secs "$gz") s"
-echo "pigz -dc:          $(secs "$pz") s"
-echo "layerkit inspect:  $(secs "$lk_r") s, peak $(kb "$lk_r") KB"
-echo "$wasm_line"
-awk -v g="$(secs "$gz")" -v p="$(secs "$pz")" -v l="$(secs "$lk_r")" -v w="${wa:-0}" 'BEGIN {
-  printf "speed-up vs gzip -dc: %.2fx (goal >= 3)\n", g / l
-  printf "speed-up vs pigz -dc: %.2fx (goal > 1)\n", p / l
-  split(w, a, " "); if (a[1] > 0) printf "wasm / native:        %.2fx (goal <= 2.5)\n", a[1] / l
-}'
+echo "$rounds rounds, interleaved; 1-min load average at the start of each round and at the end: ${loads[*]} ($(nproc) cores)"
+python3 - "$log" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, t = line.rstrip("\n").split("|")
+    e, u, s, m = t.split()
+    rows.setdefault(name, []).append((float(e), float(u) + float(s), int(m)))
+med = {n: statistics.median(x[0] for x in v) for n, v in rows.items()}
+best = {n: min(x[0] for x in v) for n, v in rows.items()}
+print(f"{'':17} {'median s':>8} {'best s':>7}  {'CPU s':>6} {'peak MB':>7}  every run (wall s)")
+for n, v in rows.items():
+    walls = " ".join(f"{x[0]:.2f}" for x in v)
+    cpu = statistics.median(x[1] for x in v)
+    peak = max(x[2] for x in v) / 1024
+    print(f"{n:17} {med[n]:8.2f} {best[n]:7.2f}  {cpu:6.2f} {peak:7.1f}  {walls}")
+lk = "layerkit inspect"
+def ratio(a, b, goal):
+    if a in med and b in med:
+        print(f"{a} / {b}: {med[a] / med[b]:.2f}x (medians), {best[a] / best[b]:.2f}x (best runs)   {goal}")
+print()
+ratio("gzip -dc", lk, "goal >= 3")
+ratio("pigz -dc", lk, "goal > 1")
+ratio("wasm (node)", lk, "goal <= 2.5")
+print(f"layerkit peak memory: {max(x[2] for x in rows[lk]) / 1024:.1f} MB (goal < 100)")
+PY

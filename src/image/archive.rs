@@ -87,7 +87,13 @@ pub struct Collector {
     current: Option<BlobScan>,
     capture: Option<Box<dyn Capture>>,
     progress: Progress,
+    parallel: Option<u64>,
 }
+
+/// Stored bytes of a layer after which, natively, it is read on two
+/// threads: below this, starting a thread costs more than it saves.
+#[cfg(not(target_arch = "wasm32"))]
+pub const PARALLEL_THRESHOLD: u64 = 1 << 20;
 
 impl Collector {
     pub fn new(name: &str, limits: Limits) -> Collector {
@@ -98,7 +104,20 @@ impl Collector {
             current: None,
             capture: None,
             progress: Progress::default(),
+            #[cfg(not(target_arch = "wasm32"))]
+            parallel: Some(PARALLEL_THRESHOLD),
+            #[cfg(target_arch = "wasm32")]
+            parallel: None,
         }
+    }
+
+    /// Natively, a layer is read on two threads once `threshold` of its
+    /// stored bytes have passed (default [`PARALLEL_THRESHOLD`]): this
+    /// thread decompresses, a second one hashes and lists. `None` keeps
+    /// everything on the calling thread. The results are the same.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_parallel(&mut self, threshold: Option<u64>) {
+        self.parallel = threshold;
     }
 
     /// Hands file contents of layers to `capture` as they pass.
@@ -120,7 +139,13 @@ impl Collector {
         }
         self.progress.members += 1;
         self.progress.current.clone_from(&path);
-        self.current = Some(BlobScan::new(path, size, self.limits, self.capture.take()));
+        self.current = Some(BlobScan::new(
+            path,
+            size,
+            self.limits,
+            self.parallel,
+            self.capture.take(),
+        ));
         Ok(())
     }
 
@@ -306,6 +331,14 @@ impl Reader {
     pub fn set_capture(&mut self, capture: Box<dyn Capture>) {
         if let Some(o) = self.dec.get_mut() {
             o.collector.set_capture(capture);
+        }
+    }
+
+    /// See [`Collector::set_parallel`].
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn set_parallel(&mut self, threshold: Option<u64>) {
+        if let Some(o) = self.dec.get_mut() {
+            o.collector.set_parallel(threshold);
         }
     }
 

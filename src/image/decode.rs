@@ -3,14 +3,15 @@
 //! is told from the first bytes (gzip `1f 8b`, zstd `28 b5 2f fd`), never
 //! from a media type or file name.
 //!
-//! gzip uses flate2 (zlib-rs backend) with multi-member support, as
-//! `gzip -d` and Docker do; zstd uses ruzstd (pure Rust, builds for wasm).
-//! ruzstd decodes whole blocks (≤ 128 KiB), so the zstd side keeps at most
-//! one block of input pending.
+//! gzip is inflated by zlib-rs (through flate2's `Decompress` in gzip
+//! mode: zlib checks the header, the CRC-32 and the length) into a large
+//! output buffer, member after member, as `gzip -d` and Docker do; zstd
+//! uses ruzstd (pure Rust, builds for wasm). ruzstd decodes whole blocks
+//! (≤ 128 KiB), so the zstd side keeps at most one block of input pending.
 
 use std::io::{self, Write};
 
-use flate2::write::MultiGzDecoder;
+use flate2::{Decompress, FlushDecompress, Status};
 use ruzstd::decoding::FrameDecoder;
 
 use crate::oci::Compression;
@@ -18,23 +19,93 @@ use crate::oci::Compression;
 /// Enough bytes to recognise any supported format.
 const SNIFF: usize = 4;
 
-enum Inner<W: Write> {
+/// Where decoded bytes go, inside the crate: a writer that may also take
+/// a whole buffer of decoded bytes without a copy (to hand it to another
+/// thread) and give an empty one back.
+pub(crate) trait Output: Write {
+    /// `buf[..len]` was decoded: consume it; return a buffer to decode
+    /// into next (`buf` itself, or another).
+    fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
+        self.write_all(&buf[..len])?;
+        Ok(buf)
+    }
+}
+
+/// Any writer, as an [`Output`] that copies.
+pub(crate) struct Plain<W>(pub W);
+
+impl<W: Write> Write for Plain<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write> Output for Plain<W> {}
+
+/// A decompressor whose format is picked from the data's first bytes.
+pub struct Decoder<W: Write>(Decode<Plain<W>>);
+
+impl<W: Write> Decoder<W> {
+    pub fn new(out: W) -> Decoder<W> {
+        Decoder(Decode::new(Plain(out)))
+    }
+
+    /// The format, once enough bytes were seen to tell.
+    pub fn compression(&self) -> Option<Compression> {
+        self.0.compression()
+    }
+
+    /// The writer decompressed bytes go to.
+    pub fn get_ref(&self) -> Option<&W> {
+        self.0.get_ref().map(|p| &p.0)
+    }
+
+    /// The writer, mutably.
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        self.0.get_mut().map(|p| &mut p.0)
+    }
+
+    /// The writer back, whatever state decoding is in (after an error).
+    pub fn into_inner(self) -> Option<W> {
+        self.0.into_inner().map(|p| p.0)
+    }
+
+    /// Feeds compressed bytes.
+    pub fn push(&mut self, data: &[u8]) -> io::Result<()> {
+        self.0.push(data)
+    }
+
+    /// The input ended: flushes what is left and checks the stream was
+    /// complete. Gives the writer back in any case, with the outcome.
+    pub fn finish(self) -> (Option<W>, io::Result<()>) {
+        let (w, r) = self.0.finish();
+        (w.map(|p| p.0), r)
+    }
+}
+
+enum Inner<W: Output> {
     Sniff { head: Vec<u8>, out: W },
     Plain(W),
-    Gzip(MultiGzDecoder<Slot<W>>),
+    Gzip(Box<Gzip<W>>),
     Zstd(Box<Zstd<W>>),
     Done,
 }
 
-/// A decompressor whose format is picked from the data's first bytes.
-pub struct Decoder<W: Write> {
+/// [`Decoder`] over an [`Output`].
+pub(crate) struct Decode<W: Output> {
     inner: Inner<W>,
     compression: Option<Compression>,
 }
 
-impl<W: Write> Decoder<W> {
-    pub fn new(out: W) -> Decoder<W> {
-        Decoder {
+impl<W: Output> Decode<W> {
+    pub fn new(out: W) -> Decode<W> {
+        Decode {
             inner: Inner::Sniff {
                 head: Vec::with_capacity(SNIFF),
                 out,
@@ -52,7 +123,7 @@ impl<W: Write> Decoder<W> {
     pub fn get_ref(&self) -> Option<&W> {
         match &self.inner {
             Inner::Sniff { out, .. } | Inner::Plain(out) => Some(out),
-            Inner::Gzip(d) => d.get_ref().0.as_ref(),
+            Inner::Gzip(g) => Some(&g.out),
             Inner::Zstd(z) => Some(&z.out),
             Inner::Done => None,
         }
@@ -62,7 +133,7 @@ impl<W: Write> Decoder<W> {
     pub fn get_mut(&mut self) -> Option<&mut W> {
         match &mut self.inner {
             Inner::Sniff { out, .. } | Inner::Plain(out) => Some(out),
-            Inner::Gzip(d) => d.get_mut().0.as_mut(),
+            Inner::Gzip(g) => Some(&mut g.out),
             Inner::Zstd(z) => Some(&mut z.out),
             Inner::Done => None,
         }
@@ -72,7 +143,7 @@ impl<W: Write> Decoder<W> {
     pub fn into_inner(mut self) -> Option<W> {
         match std::mem::replace(&mut self.inner, Inner::Done) {
             Inner::Sniff { out, .. } | Inner::Plain(out) => Some(out),
-            Inner::Gzip(mut d) => d.get_mut().0.take(),
+            Inner::Gzip(g) => Some(g.out),
             Inner::Zstd(z) => Some(z.out),
             Inner::Done => None,
         }
@@ -83,7 +154,7 @@ impl<W: Write> Decoder<W> {
         self.compression = Some(c);
         self.inner = match c {
             Compression::None => Inner::Plain(out),
-            Compression::Gzip => Inner::Gzip(MultiGzDecoder::new(Slot(Some(out)))),
+            Compression::Gzip => Inner::Gzip(Box::new(Gzip::new(out))),
             Compression::Zstd => Inner::Zstd(Box::new(Zstd::new(out))),
         };
         self.write_inner(&head)
@@ -92,7 +163,7 @@ impl<W: Write> Decoder<W> {
     fn write_inner(&mut self, data: &[u8]) -> io::Result<()> {
         match &mut self.inner {
             Inner::Plain(w) => w.write_all(data),
-            Inner::Gzip(d) => d.write_all(data),
+            Inner::Gzip(g) => g.push(data),
             Inner::Zstd(z) => z.push(data),
             Inner::Sniff { .. } | Inner::Done => Ok(()),
         }
@@ -129,10 +200,7 @@ impl<W: Write> Decoder<W> {
         }
         match std::mem::replace(&mut self.inner, Inner::Done) {
             Inner::Plain(w) => (Some(w), Ok(())),
-            Inner::Gzip(mut d) => {
-                let r = d.try_finish();
-                (d.get_mut().0.take(), r)
-            }
+            Inner::Gzip(g) => g.finish(),
             Inner::Zstd(z) => z.finish(),
             Inner::Sniff { out, .. } => (Some(out), Ok(())),
             Inner::Done => (None, Err(io::Error::other("decoder used after finish"))),
@@ -140,24 +208,112 @@ impl<W: Write> Decoder<W> {
     }
 }
 
-/// Lets the writer be taken back out of a flate2 decoder in any state.
-struct Slot<W>(Option<W>);
+/// Decompressed bytes produced per inflate call. Large, so that zlib
+/// spends its time in the fast loop and copies little into its window
+/// (with 32 KiB, as flate2's writer uses, inflating takes ~15% longer).
+const GZIP_OUT: usize = 256 * 1024;
 
-impl<W: Write> Write for Slot<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.0 {
-            Some(w) => w.write(buf),
-            None => Err(io::Error::other("writer taken")),
+/// gzip members inflated one after the other (RFC 1952 §2.2: a file may
+/// hold several; `gzip -d` and Go's reader concatenate them).
+struct Gzip<W: Output> {
+    inflate: Decompress,
+    /// Bytes of the current member were seen and its end was not (false
+    /// between members).
+    in_member: bool,
+    buf: Vec<u8>,
+    out: W,
+}
+
+impl<W: Output> Gzip<W> {
+    fn new(out: W) -> Gzip<W> {
+        Gzip {
+            inflate: Decompress::new_gzip(15),
+            in_member: false,
+            buf: vec![0; GZIP_OUT],
+            out,
         }
     }
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.0 {
-            Some(w) => w.write_all(buf),
-            None => Err(io::Error::other("writer taken")),
+
+    /// One inflate call: returns (input bytes used, output filled, member ended).
+    fn step(&mut self, input: &[u8], flush: FlushDecompress) -> io::Result<(usize, bool, bool)> {
+        let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
+        let out_len = self.buf.len();
+        let status = self
+            .inflate
+            .decompress(input, &mut self.buf, flush)
+            .map_err(|e| {
+                let why = match e.message() {
+                    Some("incorrect data check") => {
+                        "the CRC-32 in a member's trailer does not match its content"
+                    }
+                    Some("incorrect length check") => {
+                        "the length in a member's trailer does not match its content"
+                    }
+                    Some("incorrect header check") => "bytes after a member are not a gzip header",
+                    Some(m) => m,
+                    None => "invalid deflate stream",
+                };
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("corrupt gzip data: {why}"),
+                )
+            })?;
+        let read = (self.inflate.total_in() - in0) as usize;
+        let wrote = (self.inflate.total_out() - out0) as usize;
+        if wrote > 0 {
+            let buf = std::mem::take(&mut self.buf);
+            self.buf = self.out.take(buf, wrote)?;
+            if self.buf.len() < GZIP_OUT {
+                self.buf.resize(GZIP_OUT, 0);
+            }
+        }
+        let ended = status == Status::StreamEnd;
+        if ended {
+            self.inflate = Decompress::new_gzip(15);
+            self.in_member = false;
+        } else if read == 0 && wrote == 0 && !input.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "corrupt gzip data: inflate made no progress",
+            ));
+        }
+        Ok((read, wrote > 0 && wrote == out_len, ended))
+    }
+
+    fn push(&mut self, mut data: &[u8]) -> io::Result<()> {
+        loop {
+            if !data.is_empty() {
+                self.in_member = true;
+            }
+            let (read, full, _) = self.step(data, FlushDecompress::None)?;
+            data = &data[read..];
+            // Go on while input is left or the output filled up (more may
+            // be pending inside zlib).
+            if data.is_empty() && !full {
+                return Ok(());
+            }
         }
     }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+
+    fn finish(mut self) -> (Option<W>, io::Result<()>) {
+        let mut r = Ok(());
+        while self.in_member {
+            match self.step(&[], FlushDecompress::Finish) {
+                Ok((_, true, _)) | Ok((_, _, true)) => {}
+                Ok(_) => {
+                    r = Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "gzip stream is truncated: it ends inside a member",
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    r = Err(e);
+                    break;
+                }
+            }
+        }
+        (Some(self.out), r)
     }
 }
 
@@ -364,5 +520,41 @@ mod tests {
         corrupt[n / 2] ^= 0xff;
         corrupt[n / 2 + 1] ^= 0x55;
         assert!(decode(&corrupt, 4096).is_err());
+    }
+
+    #[test]
+    fn gzip_members_headers_and_checks() {
+        let plain = sample();
+        // Header fields (name, comment, extra, header CRC) are skipped.
+        let mut e = flate2::GzBuilder::new()
+            .filename("layer.tar")
+            .comment("made by a test")
+            .extra(vec![1, 2, 3, 4])
+            .write(Vec::new(), flate2::Compression::default());
+        e.write_all(&plain).unwrap();
+        let mut rich = e.finish().unwrap();
+        rich.extend(gzip(b""));
+        rich.extend(gzip(b"tail"));
+        let mut want = plain.clone();
+        want.extend_from_slice(b"tail");
+        for chunk in [1, 7, 4096, rich.len()] {
+            assert!(decode(&rich, chunk).unwrap().0 == want, "chunk {chunk}");
+        }
+        // Whatever follows a member must be another member.
+        for junk in [&b"\0\0\0\0\0\0\0\0"[..], b"not gzip", &[0x1f, 0x8b, 8]] {
+            let mut bad = gzip(&plain);
+            bad.extend_from_slice(junk);
+            assert!(decode(&bad, 4096).is_err(), "{junk:?}");
+        }
+        // CRC-32 and length in the trailer are checked.
+        for back in [5, 1] {
+            let mut bad = gzip(&plain);
+            let n = bad.len();
+            bad[n - back] ^= 1;
+            let e = decode(&bad, 4096).unwrap_err();
+            assert!(e.to_string().contains("corrupt gzip data"), "{e}");
+        }
+        let e = decode(&gzip(&plain)[..1000], 4096).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
     }
 }

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::decode::Decoder;
+use super::decode::{Decode, Output};
 use super::tar::{Header, PushError, TarReader, TarSink};
 use super::{normalize_path, Entry, ImageError, Limits};
 use crate::oci::{Compression, Digest, Hasher};
@@ -143,11 +143,13 @@ impl TarSink for Lister {
     }
 }
 
-/// The uncompressed side of a layer: hash, count, list.
-struct LayerSink {
+/// The uncompressed side of a layer: hash, list.
+pub(crate) struct LayerSink {
     /// `None` for an uncompressed layer: its diff id is the stored digest,
-    /// already being computed (hashing 1 GiB twice costs a second core).
+    /// already being computed (hashing the same bytes twice costs a core).
     hasher: Option<Hasher>,
+    /// Bytes decompressed and the bomb budget ([`LayerOut`] keeps them
+    /// while decoding; set here when it ends).
     size: u64,
     budget: u64,
     tar: TarReader,
@@ -158,12 +160,10 @@ struct LayerSink {
     fatal: Option<ImageError>,
 }
 
-impl Write for LayerSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.size += buf.len() as u64;
-        if self.size > self.budget {
-            return Err(io::Error::other("bomb"));
-        }
+impl LayerSink {
+    /// The next decompressed bytes. An error means a fatal problem (in
+    /// `fatal`): stop decoding.
+    pub(crate) fn consume(&mut self, buf: &[u8]) -> io::Result<()> {
         if let Some(h) = &mut self.hasher {
             h.update(buf);
         }
@@ -185,6 +185,124 @@ impl Write for LayerSink {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// Where the decoder writes: bytes are counted against the bomb budget,
+/// then hashed and listed on this thread or (natively, for a big layer)
+/// on a worker thread ([`super::pipeline`]).
+struct LayerOut {
+    size: u64,
+    budget: u64,
+    side: Side,
+}
+
+enum Side {
+    Here(Box<LayerSink>),
+    #[cfg(not(target_arch = "wasm32"))]
+    Worker(Box<super::pipeline::Worker>),
+    /// Only while switching sides.
+    #[cfg(not(target_arch = "wasm32"))]
+    Moving,
+}
+
+impl LayerOut {
+    /// Moves the decompressed side and `stored` (the stored bytes' hash) to
+    /// a worker thread; `stored` comes back if none can be started.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::result_large_err)] // once per layer
+    fn go_parallel(&mut self, stored: Hasher) -> Result<(), Hasher> {
+        let Side::Here(sink) = std::mem::replace(&mut self.side, Side::Moving) else {
+            return Err(stored);
+        };
+        match super::pipeline::Worker::start(sink, stored) {
+            Ok(w) => {
+                self.side = Side::Worker(Box::new(w));
+                Ok(())
+            }
+            Err((sink, stored)) => {
+                self.side = Side::Here(sink);
+                Err(stored)
+            }
+        }
+    }
+
+    /// Hands the stored bytes to the worker, if the stored hash is there.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn stored(&mut self, data: &[u8]) -> bool {
+        match &mut self.side {
+            Side::Worker(w) => {
+                w.stored(data);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The decompressed side back on this thread, with the stored bytes'
+    /// hash if the worker had it.
+    fn into_parts(self) -> Result<(LayerSink, Option<Hasher>), ImageError> {
+        let (mut sink, stored) = match self.side {
+            Side::Here(sink) => (sink, None),
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => match w.finish() {
+                Some((sink, stored)) => (sink, Some(stored)),
+                None => return Err(lost()),
+            },
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => return Err(lost()),
+        };
+        sink.size = self.size;
+        sink.budget = self.budget;
+        Ok((*sink, stored))
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn lost() -> ImageError {
+    ImageError::Io {
+        what: "a layer".into(),
+        reason: "internal error: the layer's state was lost between threads".into(),
+    }
+}
+
+impl LayerOut {
+    fn count(&mut self, len: usize) -> io::Result<()> {
+        self.size += len as u64;
+        if self.size > self.budget {
+            return Err(io::Error::other("bomb"));
+        }
+        Ok(())
+    }
+}
+
+impl Output for LayerOut {
+    fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
+        self.count(len)?;
+        match &mut self.side {
+            Side::Here(sink) => {
+                sink.consume(&buf[..len])?;
+                Ok(buf)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => w.take(buf, len),
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => Err(io::Error::other("layer state lost")),
+        }
+    }
+}
+
+impl Write for LayerOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.count(buf.len())?;
+        match &mut self.side {
+            Side::Here(sink) => sink.consume(buf)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => w.plain(buf)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => return Err(io::Error::other("layer state lost")),
+        }
         Ok(buf.len())
     }
 
@@ -197,7 +315,7 @@ enum Scan {
     /// Collecting the first bytes to decide.
     Head(Vec<u8>),
     Json(Vec<u8>),
-    Layer(Box<Decoder<LayerSink>>),
+    Layer(Box<Decode<LayerOut>>),
     /// A layer whose decompression failed: only the stored hash goes on.
     Broken(Box<LayerSink>, String, Compression),
     Other,
@@ -210,10 +328,16 @@ const HEAD: usize = 512;
 pub(crate) struct BlobScan {
     path: String,
     declared_size: u64,
+    /// sha256 of the stored bytes; while `stored_here` is false a worker
+    /// thread holds the real one and this is a placeholder.
     hasher: Hasher,
+    stored_here: bool,
     size: u64,
     scan: Scan,
     limits: Limits,
+    /// Stored bytes after which a layer goes on two threads (native).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    parallel: Option<u64>,
     capture: Option<Box<dyn Capture>>,
 }
 
@@ -222,17 +346,30 @@ impl BlobScan {
         path: String,
         declared_size: u64,
         limits: Limits,
+        parallel: Option<u64>,
         capture: Option<Box<dyn Capture>>,
     ) -> BlobScan {
         BlobScan {
             path,
             declared_size,
             hasher: Hasher::sha256(),
+            stored_here: true,
             size: 0,
             scan: Scan::Head(Vec::with_capacity(HEAD.min(declared_size as usize))),
             limits,
+            parallel,
             capture,
         }
+    }
+
+    /// The decompressed side is back: so is the stored hash, if it left.
+    fn take_back(&mut self, out: LayerOut) -> Result<LayerSink, ImageError> {
+        let (sink, stored) = out.into_parts()?;
+        if let Some(h) = stored {
+            self.hasher = h;
+            self.stored_here = true;
+        }
+        Ok(sink)
     }
 
     fn decide(&mut self, head: Vec<u8>) -> Result<(), ImageError> {
@@ -245,7 +382,7 @@ impl BlobScan {
             let sink = LayerSink {
                 hasher: compressed.then(Hasher::sha256),
                 size: 0,
-                budget: self.limits.bomb_floor,
+                budget: 0,
                 tar: TarReader::new(),
                 lister: Lister {
                     what: self.path.clone(),
@@ -257,7 +394,11 @@ impl BlobScan {
                 error: None,
                 fatal: None,
             };
-            Scan::Layer(Box::new(Decoder::new(sink)))
+            Scan::Layer(Box::new(Decode::new(LayerOut {
+                size: 0,
+                budget: self.limits.bomb_floor,
+                side: Side::Here(Box::new(sink)),
+            })))
         } else if matches!(first, Some(b'{' | b'[')) || self.path.ends_with(".json") {
             if self.declared_size > self.limits.max_json {
                 return Err(ImageError::TooLarge {
@@ -286,11 +427,21 @@ impl BlobScan {
                 Ok(())
             }
             Scan::Layer(dec) => {
-                if let Some(sink) = dec_sink_mut(dec) {
-                    sink.budget = self
+                if let Some(out) = dec.get_mut() {
+                    out.budget = self
                         .limits
                         .bomb_floor
                         .max(self.size.saturating_mul(self.limits.max_ratio));
+                    #[cfg(not(target_arch = "wasm32"))]
+                    if self.stored_here && self.parallel.is_some_and(|t| self.size >= t) {
+                        // One attempt: a failed start stays on this thread.
+                        self.parallel = None;
+                        let stored = std::mem::replace(&mut self.hasher, Hasher::sha256());
+                        match out.go_parallel(stored) {
+                            Ok(()) => self.stored_here = false,
+                            Err(stored) => self.hasher = stored,
+                        }
+                    }
                 }
                 if let Err(e) = dec.push(data) {
                     return self.layer_failed(e);
@@ -307,9 +458,10 @@ impl BlobScan {
             return Ok(());
         };
         let kind = dec.compression();
-        let Some(mut sink) = into_sink(*dec) else {
+        let Some(out) = dec.into_inner() else {
             return Ok(());
         };
+        let mut sink = self.take_back(out)?;
         if let Some(f) = sink.fatal.take() {
             return Err(f);
         }
@@ -335,7 +487,9 @@ impl BlobScan {
     }
 
     pub fn push(&mut self, data: &[u8]) -> Result<(), ImageError> {
-        self.hasher.update(data);
+        if self.stored_here || !self.send_stored(data) {
+            self.hasher.update(data);
+        }
         self.size += data.len() as u64;
         if let Scan::Head(head) = &mut self.scan {
             let take = (HEAD - head.len()).min(data.len());
@@ -350,9 +504,22 @@ impl BlobScan {
         self.feed(data)
     }
 
+    /// Stored bytes to the worker holding their hash.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn send_stored(&mut self, data: &[u8]) -> bool {
+        match &mut self.scan {
+            Scan::Layer(dec) => dec.get_mut().is_some_and(|out| out.stored(data)),
+            _ => false,
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn send_stored(&mut self, _data: &[u8]) -> bool {
+        false
+    }
+
     /// The blob is complete. Gives back the capture handed in.
     pub fn finish(mut self) -> Result<(Blob, Option<Box<dyn Capture>>), ImageError> {
-        let stored = self.hasher.clone().finish();
         if let Scan::Head(head) = &mut self.scan {
             let head = std::mem::take(head);
             if head.is_empty() {
@@ -366,9 +533,14 @@ impl BlobScan {
             Scan::Json(buf) => BlobContent::Json(Arc::new(buf)),
             Scan::Layer(dec) => {
                 let compression = dec.compression().unwrap_or(Compression::None);
-                match dec.finish() {
+                let (out, r) = dec.finish();
+                let sink = match out {
+                    Some(out) => Some(self.take_back(out)?),
+                    None => None,
+                };
+                match (sink, r) {
                     (Some(sink), Ok(())) => {
-                        layer_content(sink, compression, None, &mut self.capture, &stored)?
+                        layer_content(sink, compression, None, &mut self.capture, &self.hasher)?
                     }
                     (Some(sink), Err(e)) => {
                         let reason = if sink.fatal.is_none() && sink.size > sink.budget {
@@ -381,20 +553,26 @@ impl BlobScan {
                         } else {
                             format!("its compressed data is incomplete or corrupt: {e}")
                         };
-                        layer_content(sink, compression, Some(reason), &mut self.capture, &stored)?
+                        layer_content(
+                            sink,
+                            compression,
+                            Some(reason),
+                            &mut self.capture,
+                            &self.hasher,
+                        )?
                     }
                     (None, _) => BlobContent::Other,
                 }
             }
             Scan::Broken(sink, reason, c) => {
-                layer_content(*sink, c, Some(reason), &mut self.capture, &stored)?
+                layer_content(*sink, c, Some(reason), &mut self.capture, &self.hasher)?
             }
         };
         let capture = self.capture.take();
         Ok((
             Blob {
                 path: self.path,
-                digest: stored,
+                digest: self.hasher.finish(),
                 size: self.size,
                 content,
             },
@@ -408,7 +586,7 @@ fn layer_content(
     compression: Compression,
     broken: Option<String>,
     capture: &mut Option<Box<dyn Capture>>,
-    stored: &Digest,
+    stored: &Hasher,
 ) -> Result<BlobContent, ImageError> {
     if capture.is_none() {
         *capture = sink.lister.capture.take();
@@ -428,18 +606,10 @@ fn layer_content(
         compression,
         diff_id: match sink.hasher {
             Some(h) => h.finish(),
-            None => stored.clone(),
+            None => stored.clone().finish(),
         },
         uncompressed_size: sink.size,
         files: sink.lister.files,
         error,
     })))
-}
-
-fn dec_sink_mut(dec: &mut Decoder<LayerSink>) -> Option<&mut LayerSink> {
-    dec.get_mut()
-}
-
-fn into_sink(dec: Decoder<LayerSink>) -> Option<LayerSink> {
-    dec.into_inner()
 }

@@ -16,6 +16,11 @@
 //!
 //! Memory is bounded by metadata (one [`Entry`] per file in each layer),
 //! never by layer size; layer bytes are only hashed and listed.
+//!
+//! Natively, once a layer has passed [`PARALLEL_THRESHOLD`] bytes the
+//! calling thread only decompresses it and a worker thread does both
+//! sha256 passes and the listing (`pipeline.rs`); wasm does it all on one
+//! thread. The results are the same either way.
 
 mod archive;
 mod assemble;
@@ -27,10 +32,14 @@ pub mod inspect;
 mod layer;
 pub mod layer_builder;
 pub mod mutate;
+#[cfg(not(target_arch = "wasm32"))]
+mod pipeline;
 pub mod tar;
 pub mod units;
 pub mod write;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use archive::PARALLEL_THRESHOLD;
 pub use archive::{read, read_layout, Archive, BlobSource, Collector, Progress, Reader};
 pub use assemble::{Image, ImageSummary, Layer, Selector};
 pub use layer::{Blob, BlobContent, Capture, LayerInfo};

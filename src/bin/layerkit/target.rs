@@ -16,6 +16,7 @@
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -248,7 +249,7 @@ pub fn read(
             let platform = target.selector.platform.as_ref();
             Ok(read_layout(&mut src, &name, limits, platform, capture)?)
         }
-        Input::Stdin => read_stream(std::io::stdin().lock(), &name, None, quiet, limits, capture),
+        Input::Stdin => read_stream(std::io::stdin(), &name, None, quiet, limits, capture),
         Input::File(p) => {
             let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
             let len = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
@@ -260,8 +261,15 @@ pub fn read(
     }
 }
 
+/// Bytes read at a time.
+const READ_CHUNK: usize = 1 << 20;
+
+/// Reads `r` to the end on a reader thread while this one decodes: the
+/// kernel's copies then run on whichever core has room (the decoding
+/// thread is the busiest; see src/image/pipeline.rs). Memory: a few
+/// [`READ_CHUNK`] buffers, recycled.
 fn read_stream(
-    mut r: impl Read,
+    r: impl Read + Send,
     name: &str,
     total: Option<u64>,
     quiet: bool,
@@ -273,25 +281,60 @@ fn read_stream(
         reader.set_capture(c);
     }
     let mut progress = Progress::new(quiet, total);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                progress.done();
-                return Err(e).with_context(|| format!("reading {name}"));
-            }
-        };
-        if let Err(e) = reader.push(&buf[..n]) {
-            progress.done();
-            return Err(e.into());
+    let (full_tx, full) = mpsc::sync_channel::<std::io::Result<(Vec<u8>, usize)>>(2);
+    let (empty_tx, empty) = mpsc::channel::<Vec<u8>>();
+    let result = std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("layerkit-read".into())
+            .spawn_scoped(s, move || read_ahead(r, full_tx, empty));
+        if let Err(e) = spawned {
+            anyhow::bail!("cannot start a thread to read {name}: {e}");
         }
+        decode(&mut reader, &mut progress, full, empty_tx, name)
+    });
+    progress.done();
+    result?;
+    Ok(reader.finish()?)
+}
+
+/// The reader thread: fills buffers until the end, an error, or the
+/// decoding side hangs up.
+fn read_ahead(
+    mut r: impl Read,
+    full: mpsc::SyncSender<std::io::Result<(Vec<u8>, usize)>>,
+    empty: mpsc::Receiver<Vec<u8>>,
+) {
+    loop {
+        let mut buf = empty.try_recv().unwrap_or_else(|_| vec![0u8; READ_CHUNK]);
+        let msg = match r.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => Ok((buf, n)),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => Err(e),
+        };
+        let stop = msg.is_err();
+        if full.send(msg).is_err() || stop {
+            return;
+        }
+    }
+}
+
+/// The decoding side of [`read_stream`]. Returning drops `full`, which
+/// stops the reader thread.
+fn decode(
+    reader: &mut Reader,
+    progress: &mut Progress,
+    full: mpsc::Receiver<std::io::Result<(Vec<u8>, usize)>>,
+    empty: mpsc::Sender<Vec<u8>>,
+    name: &str,
+) -> anyhow::Result<()> {
+    for msg in full {
+        let (buf, n) = msg.with_context(|| format!("reading {name}"))?;
+        reader.push(&buf[..n])?;
+        let _ = empty.send(buf);
         progress.show(&reader.progress());
     }
-    progress.done();
-    Ok(reader.finish()?)
+    Ok(())
 }
 
 /// The selected image, assembled and verified.

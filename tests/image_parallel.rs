@@ -1,0 +1,343 @@
+//! Natively a big layer is read on two threads (decompression here,
+//! hashing and listing on a worker). These tests read the same input both
+//! ways — everything on one thread, and on two from the first byte — and
+//! check that what comes out is identical: digests, file lists, captured
+//! file contents, and the errors for broken input.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use layerkit::image::{Capture, Entry, Limits, Reader, Selector};
+use layerkit::oci::Digest;
+
+fn fixture(p: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/real")
+        .join(p)
+}
+
+/// Everything a read produced, as text: each member's digest, size,
+/// content (file lists, diff_ids, layer errors), or the error.
+fn read(bytes: &[u8], parallel: Option<u64>, limits: Limits, chunk: usize) -> String {
+    let mut r = Reader::new("t.tar", limits);
+    r.set_parallel(parallel);
+    for c in bytes.chunks(chunk) {
+        if let Err(e) = r.push(c) {
+            return format!("push error: {e}");
+        }
+    }
+    match r.finish() {
+        Ok((a, _)) => {
+            let images = match a.images() {
+                Ok(s) => s
+                    .iter()
+                    .map(|s| {
+                        let sel = Selector {
+                            index: Some(s.index),
+                            ..Selector::default()
+                        };
+                        match a.image(&sel, None) {
+                            Ok(i) => i.id.to_string(),
+                            Err(e) => e.to_string(),
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Err(e) => e.to_string(),
+            };
+            format!("{:?}\n{images}", a.blobs)
+        }
+        Err(e) => format!("finish error: {e}"),
+    }
+}
+
+/// Reads both ways and checks they agree; returns the one-thread result.
+/// (The same chunking both ways: where a corrupt stream is noticed, and so
+/// how much of it was decoded, depends on the chunk boundaries.)
+fn same_both_ways(what: &str, bytes: &[u8], limits: Limits) -> String {
+    let mut first = None;
+    for chunk in [1 << 20, 4096, 777] {
+        let one = read(bytes, None, limits, chunk);
+        let two = read(bytes, Some(0), limits, chunk);
+        if one != two {
+            let at = one
+                .bytes()
+                .zip(two.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let around = |s: &str| s[at.saturating_sub(200)..(at + 300).min(s.len())].to_string();
+            panic!(
+                "{what}: two threads differ (chunks of {chunk}) at {at}:\none: …{}\ntwo: …{}",
+                around(&one),
+                around(&two)
+            );
+        }
+        first.get_or_insert(one);
+    }
+    first.unwrap_or_default()
+}
+
+#[test]
+fn every_real_fixture_reads_the_same_on_two_threads() {
+    for f in [
+        "dive/test-docker-image.tar",
+        "dive/test-kaniko-image.tar",
+        "dive/test-oci-gzip-image.tar",
+        "dive/test-oci-zstd-image.tar",
+        "dive/test-oci-uncompressed-image.tar",
+        "dive/test-oci-estargz-image.tar",
+        "ggcr/hello-world-v25.tar",
+        "ggcr/test_bundle.tar",
+        "ggcr/test_image_1.tar",
+        "ggcr/test_image_2.tar",
+        "ggcr/test_link.tar",
+        "ggcr/whiteout_image.tar",
+        "ggcr/whiteout_dir.tar",
+        "ggcr/overwritten_file.tar",
+        "ggcr/source_image_with_empty_layer_history.tar",
+        "ggcr/no_manifest.tar",
+        "ggcr/null_manifest.tar",
+    ] {
+        let bytes = std::fs::read(fixture(f)).unwrap();
+        let one = same_both_ways(f, &bytes, Limits::default());
+        assert!(one.contains("sha256:"), "{f}: {one}");
+        // Truncated and corrupted copies fail (or not) the same way too.
+        same_both_ways(f, &bytes[..bytes.len() * 2 / 3], Limits::default());
+        let mut bad = bytes.clone();
+        let n = bad.len();
+        for i in (n / 3..n * 2 / 3).step_by(997) {
+            bad[i] ^= 0x5a;
+        }
+        same_both_ways(f, &bad, Limits::default());
+    }
+}
+
+// ---- a generated multi-MiB layer ---------------------------------------
+
+/// A ustar archive of (name, data) regular files.
+fn tar(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in entries {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000644");
+        h[108..115].copy_from_slice(b"0000000");
+        h[116..123].copy_from_slice(b"0000000");
+        h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| b as u32).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b).unwrap();
+    gz.finish().unwrap()
+}
+
+/// ~6 MiB of text-like files, different enough not to compress to nothing.
+fn big_layer() -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    let mut files = Vec::new();
+    for i in 0..300 {
+        let len = 1000 + (i * 7919) % 40000;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b"abcdefgh ij\n"[(x % 12) as usize]
+            })
+            .collect();
+        files.push((format!("data/{:03}/f{i}.txt", i % 17), data));
+    }
+    (tar(&files), files)
+}
+
+fn docker_archive(layer: &[u8], diff_id: &Digest) -> Vec<u8> {
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"test"}}]}}"#
+    );
+    let cfg_name = format!("{}.json", Digest::sha256(config.as_bytes()).hex());
+    let manifest =
+        format!(r#"[{{"Config":"{cfg_name}","RepoTags":["t:1"],"Layers":["l/layer.tar.gz"]}}]"#);
+    tar(&[
+        ("l/layer.tar.gz".into(), layer.to_vec()),
+        (cfg_name, config.into_bytes()),
+        ("manifest.json".into(), manifest.into_bytes()),
+    ])
+}
+
+#[test]
+fn a_big_layer_gives_the_same_digests_and_files() {
+    let (plain, files) = big_layer();
+    let gz = gzip(&plain);
+    assert!(
+        gz.len() > 2 << 20,
+        "the layer must pass the default threshold"
+    );
+    let archive = docker_archive(&gz, &Digest::sha256(&plain));
+
+    // Default settings (two threads past 1 MiB) against one thread.
+    let mut r = Reader::new("t.tar", Limits::default());
+    for c in archive.chunks(1 << 20) {
+        r.push(c).unwrap();
+    }
+    let a = r.finish().unwrap().0;
+    let img = a.image(&Selector::default(), None).unwrap();
+    let layer = &img.layers[0];
+    assert_eq!(layer.diff_id, Digest::sha256(&plain));
+    assert_eq!(layer.info.uncompressed_size, plain.len() as u64);
+    assert_eq!(
+        a.blob("l/layer.tar.gz").unwrap().digest,
+        Digest::sha256(&gz)
+    );
+    let listed: Vec<_> = layer
+        .info
+        .files
+        .iter()
+        .map(|e| (e.path.clone(), e.size))
+        .collect();
+    let want: Vec<_> = files
+        .iter()
+        .map(|(n, d)| (n.clone(), d.len() as u64))
+        .collect();
+    assert_eq!(listed, want);
+    same_both_ways("big layer", &archive, Limits::default());
+
+    // Plain (uncompressed) layer and a whole-archive gzip.
+    same_both_ways(
+        "big plain layer",
+        &docker_archive(&plain, &Digest::sha256(&plain)),
+        Limits::default(),
+    );
+    same_both_ways("gzip'd archive", &gzip(&archive), Limits::default());
+
+    // Corrupt deflate data in the middle of the layer: the layer error
+    // and the stored digest (hashing goes on) agree.
+    let mut bad = gz.clone();
+    let mid = bad.len() / 2;
+    for b in &mut bad[mid..mid + 64] {
+        *b = !*b;
+    }
+    let out = same_both_ways(
+        "corrupt layer",
+        &docker_archive(&bad, &Digest::sha256(&plain)),
+        Limits::default(),
+    );
+    assert!(out.contains(&Digest::sha256(&bad).to_string()), "{out}");
+    assert!(out.contains("corrupt"), "{out}");
+}
+
+#[test]
+fn a_bomb_is_refused_the_same_way() {
+    let zeros = tar(&[("zero".into(), vec![0u8; 64 << 20])]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&zeros).unwrap();
+    let bomb = gz.finish().unwrap();
+    let limits = Limits {
+        bomb_floor: 4 << 20,
+        ..Limits::default()
+    };
+    let out = same_both_ways(
+        "bomb",
+        &docker_archive(&bomb, &Digest::sha256(&zeros)),
+        limits,
+    );
+    assert!(out.contains("decompression bomb"), "{out}");
+}
+
+/// Keeps the data of files whose name ends in `want`; fails on the data
+/// of the file after the first `fail_after` ones, if set.
+struct Keep {
+    want: &'static str,
+    fail_after: Option<usize>,
+    got: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+}
+
+impl Capture for Keep {
+    fn wants(&mut self, _blob: &str, entry: &Entry) -> bool {
+        let yes = entry.path.ends_with(self.want);
+        if yes {
+            self.got
+                .lock()
+                .unwrap()
+                .push((entry.path.clone(), Vec::new()));
+        }
+        yes
+    }
+    fn data(&mut self, data: &[u8]) -> Result<(), String> {
+        let mut got = self.got.lock().unwrap();
+        if self.fail_after.is_some_and(|n| got.len() > n) {
+            return Err("disk full".into());
+        }
+        if let Some((_, d)) = got.last_mut() {
+            d.extend_from_slice(data);
+        }
+        Ok(())
+    }
+    fn end(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn capture(archive: &[u8], parallel: Option<u64>, fail_after: Option<usize>) -> String {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let mut r = Reader::new("t.tar", Limits::default());
+    r.set_parallel(parallel);
+    r.set_capture(Box::new(Keep {
+        want: "7.txt",
+        fail_after,
+        got: got.clone(),
+    }));
+    let mut result = Ok(());
+    for c in archive.chunks(300_000) {
+        result = r.push(c);
+        if result.is_err() {
+            break;
+        }
+    }
+    let outcome = match result {
+        Err(e) => format!("push error: {e}"),
+        Ok(()) => match r.finish() {
+            Ok((_, cap)) => format!("ok, capture back: {}", cap.is_some()),
+            Err(e) => format!("finish error: {e}"),
+        },
+    };
+    let got = got.lock().unwrap();
+    let sizes: Vec<_> = got.iter().map(|(n, d)| (n.clone(), d.len())).collect();
+    format!("{outcome} {sizes:?} {}", got.len())
+}
+
+#[test]
+fn captured_files_are_the_same_on_two_threads() {
+    let (plain, files) = big_layer();
+    let archive = docker_archive(&gzip(&plain), &Digest::sha256(&plain));
+    let one = capture(&archive, None, None);
+    assert_eq!(one, capture(&archive, Some(0), None));
+    let wanted = files.iter().filter(|(n, _)| n.ends_with("7.txt")).count();
+    assert!(one.starts_with("ok, capture back: true"), "{one}");
+    assert!(one.ends_with(&format!(" {wanted}")), "{one}");
+
+    // A capture that fails part-way stops the read with its error (on one
+    // thread at once; on two when the worker's failure is noticed) and
+    // nothing after the failure is captured.
+    let one = capture(&archive, None, Some(3));
+    let two = capture(&archive, Some(0), Some(3));
+    for out in [&one, &two] {
+        assert!(out.contains("disk full"), "{out}");
+        assert!(out.ends_with(" 4"), "{out}");
+    }
+    let files = |s: &str| s[s.find('[').unwrap()..].to_string();
+    assert_eq!(files(&one), files(&two));
+}
