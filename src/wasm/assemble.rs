@@ -8,16 +8,6 @@ use super::{from_js, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ASSEMBLE_TYPES: &str = r#"
-/** A content descriptor (OCI image spec). */
-export interface Descriptor {
-    mediaType: string;
-    /** `sha256:<hex>`. */
-    digest: string;
-    size: number;
-    annotations?: Record<string, string>;
-    platform?: { architecture: string; os: string; variant?: string };
-}
-
 /** A layer blob to put in an image: as stored (maybe compressed), and the digest of its uncompressed tar. */
 export interface LayerInput {
     mediaType: string;

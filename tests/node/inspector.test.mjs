@@ -228,6 +228,9 @@ test('a docker save tarball dropped on the page: image, layers, dive numbers, fi
 
     // The keyboard moves through the tree.
     await page.fill('#filter', '');
+    // The filter applies on the next animation frame: let it, so it cannot
+    // reset the tree under the key presses below.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.focus('#tree');
     await page.keyboard.press('Home');
     await page.keyboard.press('ArrowDown');

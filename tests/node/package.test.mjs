@@ -128,7 +128,10 @@ console.log(JSON.stringify({ exports: Object.keys(lk).filter((k) => k !== 'defau
   const cjs = runIn('dockerfile.cjs', probe('layerkit/dockerfile', true));
   assert.deepEqual(esm, cjs);
   assert.deepEqual(esm.exports, ['lint', 'parseDockerfile', 'rules', 'version']);
-  assert.deepEqual(full.exports, ['ImageReader', 'lint', 'parseDockerfile', 'rules', 'version']);
+  assert.deepEqual(full.exports, [
+    'ImageReader', 'assembleImage', 'lint', 'mutateConfig', 'parseDockerfile', 'retag', 'rules', 'version',
+    'writeDockerArchive',
+  ]);
   for (const k of ['version', 'parse', 'lint', 'rules']) assert.deepEqual(esm[k], full[k], k);
   assertExample(esm.parse);
   assert.ok(esm.lint.some((f) => f.code === 'MaintainerDeprecated'));
