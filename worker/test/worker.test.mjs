@@ -13,14 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { Miniflare } from 'miniflare';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { bundle, start, workerDir } from '../local.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const workerDir = path.resolve(here, '..');
 const root = path.resolve(workerDir, '..');
 const cli = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug/layerkit');
 const exampleFile = path.join(root, 'tests/fixtures/example/Dockerfile');
@@ -35,22 +31,6 @@ let base; // its URL
 let small; // the same bundle with MAX_IMAGE_BYTES=1000000
 let smallBase;
 
-/** Miniflare options for the bundle, from wrangler.toml via wrangler itself. */
-function workerOptions(overrides = {}) {
-  const { workerOptions: w } = unstable_getMiniflareWorkerOptions(path.join(workerDir, 'wrangler.toml'));
-  return {
-    modules: true,
-    scriptPath: path.join(out, 'index.js'),
-    modulesRoot: out,
-    modulesRules: w.modulesRules,
-    compatibilityDate: w.compatibilityDate,
-    compatibilityFlags: w.compatibilityFlags,
-    bindings: { ...w.bindings, ...overrides },
-    host: '127.0.0.1',
-    port: 0,
-  };
-}
-
 before(async () => {
   for (const [file, hint] of [
     [path.join(root, 'pkg/web/workerd.js'), 'run .ci/package'],
@@ -60,16 +40,9 @@ before(async () => {
     assert.ok(existsSync(file), `${file} is missing: ${hint}`);
   }
   out = mkdtempSync(path.join(tmpdir(), 'layerkit-worker-'));
-  execFileSync(path.join(workerDir, 'node_modules/.bin/wrangler'),
-    ['deploy', '--dry-run', '--outdir', out], {
-      cwd: workerDir,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  mf = new Miniflare(workerOptions());
-  base = await mf.ready;
-  small = new Miniflare(workerOptions({ MAX_IMAGE_BYTES: 1_000_000 }));
-  smallBase = await small.ready;
+  bundle(out);
+  ({ mf, url: base } = await start(out));
+  ({ mf: small, url: smallBase } = await start(out, { vars: { MAX_IMAGE_BYTES: 1_000_000 } }));
 });
 
 after(async () => {
