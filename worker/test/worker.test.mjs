@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { bundle, start, workerDir } from '../local.mjs';
@@ -92,6 +93,15 @@ test('the bundle is what wrangler would upload: the worker, and the wasm as its 
   const wasm = files.filter((f) => f.endsWith('.wasm'));
   assert.equal(wasm.length, 1, files.join(', '));
   assert.deepEqual(readFileSync(path.join(out, wasm[0])), readFileSync(path.join(root, 'pkg/web/layerkit_bg.wasm')));
+});
+
+test('the package\'s "workerd" and "worker" export conditions name its workerd entry', () => {
+  for (const condition of ['workerd', 'worker']) {
+    const resolved = execFileSync(process.execPath,
+      ['-C', condition, '--input-type=module', '-e', 'console.log(import.meta.resolve("layerkit"))'],
+      { cwd: workerDir, encoding: 'utf8' }).trim();
+    assert.equal(fileURLToPath(resolved), path.join(root, 'pkg/web/workerd.js'), condition);
+  }
 });
 
 test('GET /healthz: ok, with the version the CLI reports', async () => {
