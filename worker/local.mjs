@@ -62,12 +62,10 @@ async function main() {
   bundle(outdir);
   const { mf, url } = await start(outdir, { host: values.host, port: Number(values.port) });
   console.log(`layerkit worker on ${url} (Ctrl-C stops it)`);
+  // workerd has read the bundle; the folder goes whichever way Node exits.
+  process.on('exit', () => rmSync(outdir, { recursive: true, force: true }));
   for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, async () => {
-      await mf.dispose();
-      rmSync(outdir, { recursive: true, force: true });
-      process.exit(0);
-    });
+    process.once(signal, () => mf.dispose().finally(() => process.exit(0)));
   }
 }
 

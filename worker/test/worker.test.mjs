@@ -41,16 +41,23 @@ before(async () => {
     assert.ok(existsSync(file), `${file} is missing: ${hint}`);
   }
   out = mkdtempSync(path.join(tmpdir(), 'layerkit-worker-'));
-  bundle(out);
-  ({ mf, url: base } = await start(out));
-  ({ mf: small, url: smallBase } = await start(out, { vars: { MAX_IMAGE_BYTES: 1_000_000 } }));
+  try {
+    bundle(out);
+    ({ mf, url: base } = await start(out));
+    ({ mf: small, url: smallBase } = await start(out, { vars: { MAX_IMAGE_BYTES: 1_000_000 } }));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 });
 
-after(async () => {
+async function stop() {
   await mf?.dispose();
   await small?.dispose();
   if (out) rmSync(out, { recursive: true, force: true });
-});
+}
+
+after(stop);
 
 /** The CLI's stdout; exit status 1 is "problems found", still an answer. */
 function runCli(args) {
