@@ -1,5 +1,6 @@
 //! DL3008: pin versions in `apt-get install`.
 
+use crate::lint::rules::packages::{report_unpinned, unpinned};
 use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -30,28 +31,24 @@ fn pinned(package: &str) -> bool {
 
 fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
-        let mut unpinned = Vec::new();
+        let mut bad = Vec::new();
         for (part, _, cmd) in run.named("apt-get") {
-            if !cmd.has_arg("install") {
-                continue;
-            }
-            for w in cmd.positional(WITH_VALUE) {
-                let v = w.value();
-                if v != "install" && !pinned(v) {
-                    unpinned.push((part, w, v));
-                }
+            if cmd.has_arg("install") {
+                bad.extend(unpinned(
+                    part,
+                    cmd.positional(WITH_VALUE),
+                    &["install"],
+                    pinned,
+                ));
             }
         }
-        let Some((part, first, _)) = unpinned.first() else {
-            continue;
-        };
-        let names: Vec<String> = unpinned.iter().map(|(_, _, v)| format!("`{v}`")).collect();
-        out.add(
-            run.span(cx, part, first.span.clone()),
-            format!(
-                "Pin versions in apt-get install: {} (write `<package>=<version>`)",
-                names.join(", ")
-            ),
+        report_unpinned(
+            cx,
+            out,
+            &run,
+            &bad,
+            "apt-get install",
+            "`<package>=<version>`",
         );
     }
 }

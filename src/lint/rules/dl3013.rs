@@ -1,5 +1,6 @@
 //! DL3013: pin versions in `pip install`.
 
+use crate::lint::rules::packages::{report_unpinned, unpinned};
 use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::shell::Cmd;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
@@ -78,35 +79,22 @@ fn pinned(package: &str) -> bool {
 
 fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
-        let found = run.effective().find_map(|(part, _, cmd)| {
-            if !is_pip_install(&cmd)
-                || cmd.has_any_flag(&["c", "constraint", "r", "requirement"])
-                || cmd.has_arg(".")
-            {
-                return None;
-            }
-            let words = cmd.positional(WITH_VALUE);
-            let after = words.iter().position(|w| w.value() == "install")?;
-            let bad: Vec<_> = words[after..]
-                .iter()
-                .filter(|w| {
-                    let v = w.value();
-                    v != "install" && !pinned(v)
-                })
-                .collect();
-            let first = bad.first()?;
-            let names: Vec<String> = bad.iter().map(|w| format!("`{}`", w.value())).collect();
-            Some((part, first.span.clone(), names))
-        });
-        if let Some((part, span, names)) = found {
-            out.add(
-                run.span(cx, part, span),
-                format!(
-                    "Pin versions in pip install: {} (write `<package>==<version>`)",
-                    names.join(", ")
-                ),
-            );
-        }
+        let bad = run
+            .effective()
+            .find_map(|(part, _, cmd)| {
+                if !is_pip_install(&cmd)
+                    || cmd.has_any_flag(&["c", "constraint", "r", "requirement"])
+                    || cmd.has_arg(".")
+                {
+                    return None;
+                }
+                let words = cmd.positional(WITH_VALUE);
+                let after = words.iter().position(|w| w.value() == "install")?;
+                let bad = unpinned(part, words[after..].iter().copied(), &["install"], pinned);
+                (!bad.is_empty()).then_some(bad)
+            })
+            .unwrap_or_default();
+        report_unpinned(cx, out, &run, &bad, "pip install", "`<package>==<version>`");
     }
 }
 

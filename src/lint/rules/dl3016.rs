@@ -1,5 +1,6 @@
 //! DL3016: pin versions in `npm install`.
 
+use crate::lint::rules::packages::{report_unpinned, unpinned};
 use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -43,32 +44,19 @@ fn pinned(package: &str) -> bool {
 
 fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
-        let found = run.named("npm").find_map(|(part, _, cmd)| {
-            let words = cmd.positional(WITH_VALUE);
-            // `npm install …` only: not `npm run install`, `npm ci`.
-            if words.first().map(|w| w.value()) != Some("install") {
-                return None;
-            }
-            let bad: Vec<_> = words[1..]
-                .iter()
-                .filter(|w| {
-                    let v = w.value();
-                    v != "install" && !pinned(v)
-                })
-                .collect();
-            let first = bad.first()?;
-            let names: Vec<String> = bad.iter().map(|w| format!("`{}`", w.value())).collect();
-            Some((part, first.span.clone(), names))
-        });
-        if let Some((part, span, names)) = found {
-            out.add(
-                run.span(cx, part, span),
-                format!(
-                    "Pin versions in npm install: {} (write `<package>@<version>`)",
-                    names.join(", ")
-                ),
-            );
-        }
+        let bad = run
+            .named("npm")
+            .find_map(|(part, _, cmd)| {
+                let words = cmd.positional(WITH_VALUE);
+                // `npm install …` only: not `npm run install`, `npm ci`.
+                if words.first().map(|w| w.value()) != Some("install") {
+                    return None;
+                }
+                let bad = unpinned(part, words[1..].iter().copied(), &["install"], pinned);
+                (!bad.is_empty()).then_some(bad)
+            })
+            .unwrap_or_default();
+        report_unpinned(cx, out, &run, &bad, "npm install", "`<package>@<version>`");
     }
 }
 

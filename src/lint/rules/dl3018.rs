@@ -1,5 +1,6 @@
 //! DL3018: pin versions in `apk add`.
 
+use crate::lint::rules::packages::{report_unpinned, unpinned};
 use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -31,27 +32,11 @@ fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
         let mut bad = Vec::new();
         for (part, _, cmd) in run.named("apk") {
-            if !cmd.has_arg("add") {
-                continue;
-            }
-            for w in cmd.positional(WITH_VALUE) {
-                let v = w.value();
-                if v != "add" && !pinned(v) {
-                    bad.push((part, w, v));
-                }
+            if cmd.has_arg("add") {
+                bad.extend(unpinned(part, cmd.positional(WITH_VALUE), &["add"], pinned));
             }
         }
-        let Some((part, first, _)) = bad.first() else {
-            continue;
-        };
-        let names: Vec<String> = bad.iter().map(|(_, _, v)| format!("`{v}`")).collect();
-        out.add(
-            run.span(cx, part, first.span.clone()),
-            format!(
-                "Pin versions in apk add: {} (write `<package>=<version>`)",
-                names.join(", ")
-            ),
-        );
+        report_unpinned(cx, out, &run, &bad, "apk add", "`<package>=<version>`");
     }
 }
 

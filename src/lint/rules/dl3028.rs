@@ -1,5 +1,6 @@
 //! DL3028: pin versions in `gem install`.
 
+use crate::lint::rules::packages::{report_unpinned, unpinned};
 use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -44,37 +45,30 @@ const WITH_VALUE: &[&str] = &[
 
 fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
-        let found = run.named("gem").find_map(|(part, _, cmd)| {
-            if !cmd.has_any_arg(&["install", "i"]) || cmd.has_any_flag(&["v", "version"]) {
-                return None;
-            }
-            // Words after `--` go to the gem's build, not to gem.
-            let end = cmd.args().iter().position(|w| w.value() == "--");
-            let words: Vec<_> = cmd
-                .positional(WITH_VALUE)
-                .into_iter()
-                .filter(|w| end.map_or(true, |e| w.span.start < cmd.args()[e].span.start))
-                .collect();
-            let bad: Vec<_> = words
-                .iter()
-                .filter(|w| {
-                    let v = w.value();
-                    v != "install" && v != "i" && v != "--" && !v.contains(':')
-                })
-                .collect();
-            let first = bad.first()?;
-            let names: Vec<String> = bad.iter().map(|w| format!("`{}`", w.value())).collect();
-            Some((part, first.span.clone(), names))
-        });
-        if let Some((part, span, names)) = found {
-            out.add(
-                run.span(cx, part, span),
-                format!(
-                    "Pin versions in gem install: {} (write `<gem>:<version>` or `-v <version>`)",
-                    names.join(", ")
-                ),
-            );
-        }
+        let bad = run
+            .named("gem")
+            .find_map(|(part, _, cmd)| {
+                if !cmd.has_any_arg(&["install", "i"]) || cmd.has_any_flag(&["v", "version"]) {
+                    return None;
+                }
+                // Words after `--` go to the gem's build, not to gem.
+                let end = cmd.args().iter().position(|w| w.value() == "--");
+                let words = cmd
+                    .positional(WITH_VALUE)
+                    .into_iter()
+                    .filter(|w| end.map_or(true, |e| w.span.start < cmd.args()[e].span.start));
+                let bad = unpinned(part, words, &["install", "i", "--"], |v| v.contains(':'));
+                (!bad.is_empty()).then_some(bad)
+            })
+            .unwrap_or_default();
+        report_unpinned(
+            cx,
+            out,
+            &run,
+            &bad,
+            "gem install",
+            "`<gem>:<version>` or `-v <version>`",
+        );
     }
 }
 

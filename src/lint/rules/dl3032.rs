@@ -1,6 +1,7 @@
 //! DL3032: `yum clean all` after `yum install`.
 
-use crate::lint::rules::run_scripts::{position, removes_recursively, run_scripts};
+use crate::lint::rules::packages::install_without_clean;
+use crate::lint::rules::run_scripts::{removes_recursively, run_scripts};
 use crate::lint::shell::Cmd;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -33,13 +34,7 @@ fn check(cx: &Context, out: &mut Report) {
         if run.has_cache_mount("/var/cache/yum") {
             continue;
         }
-        let Some(install) = position(&run, is_install) else {
-            continue;
-        };
-        if position(&run, is_clean).is_some_and(|clean| clean > install) {
-            continue;
-        }
-        if let Some((part, c)) = run.commands().nth(install) {
+        if let Some((part, c)) = install_without_clean(&run, is_install, is_clean) {
             out.add(
                 run.command_span(cx, part, c),
                 "Run `yum clean all` after yum install in the same RUN",

@@ -1,6 +1,7 @@
 //! DL3033: pin versions in `yum install`.
 
-use crate::lint::rules::run_scripts::{rpm_pinned, run_scripts};
+use crate::lint::rules::packages::{report_unversioned, rpm_unpinned};
+use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -26,29 +27,10 @@ fn check(cx: &Context, out: &mut Report) {
             if !cmd.has_arg("install") {
                 return None;
             }
-            let module = cmd.has_arg("module");
-            cmd.positional(&[])
-                .into_iter()
-                .find(|w| {
-                    let v = w.value();
-                    v != "install"
-                        && v != "module"
-                        && !(if module {
-                            v.contains(':')
-                        } else {
-                            rpm_pinned(v)
-                        })
-                })
-                .map(|w| (part, w))
+            rpm_unpinned(part, &cmd)
         });
-        if let Some((part, w)) = found {
-            out.add(
-                run.span(cx, part, w.span.clone()),
-                format!(
-                    "Specify the version of `{}`: `yum install -y <package>-<version>`",
-                    w.value()
-                ),
-            );
+        if let Some(found) = found {
+            report_unversioned(cx, out, &run, found, "yum install -y <package>-<version>");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! DL3036: `zypper clean` after `zypper install`.
 
-use crate::lint::rules::run_scripts::{position, run_scripts};
+use crate::lint::rules::packages::install_without_clean;
+use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::shell::Cmd;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -33,13 +34,7 @@ fn check(cx: &Context, out: &mut Report) {
         if run.has_cache_mount("/var/cache/zypp") {
             continue;
         }
-        let Some(install) = position(&run, is_install) else {
-            continue;
-        };
-        if position(&run, is_clean).is_some_and(|clean| clean > install) {
-            continue;
-        }
-        if let Some((part, c)) = run.commands().nth(install) {
+        if let Some((part, c)) = install_without_clean(&run, is_install, is_clean) {
             out.add(
                 run.command_span(cx, part, c),
                 "Run `zypper clean` after zypper install in the same RUN",

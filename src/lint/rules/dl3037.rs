@@ -1,5 +1,6 @@
 //! DL3037: pin versions in `zypper install`.
 
+use crate::lint::rules::packages::{report_unversioned, unpinned};
 use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -24,24 +25,18 @@ fn check(cx: &Context, out: &mut Report) {
             if !cmd.has_any_arg(&["install", "in"]) {
                 return None;
             }
-            cmd.positional(&[])
-                .into_iter()
-                .find(|w| {
-                    let v = w.value();
-                    v != "install"
-                        && v != "in"
-                        && !v.contains(['=', '>', '<'])
-                        && !v.ends_with(".rpm")
-                })
-                .map(|w| (part, w))
+            let pinned = |v: &str| v.contains(['=', '>', '<']) || v.ends_with(".rpm");
+            unpinned(part, cmd.positional(&[]), &["install", "in"], pinned)
+                .first()
+                .copied()
         });
-        if let Some((part, w)) = found {
-            out.add(
-                run.span(cx, part, w.span.clone()),
-                format!(
-                    "Specify the version of `{}`: `zypper install -y <package>=<version>`",
-                    w.value()
-                ),
+        if let Some(found) = found {
+            report_unversioned(
+                cx,
+                out,
+                &run,
+                found,
+                "zypper install -y <package>=<version>",
             );
         }
     }

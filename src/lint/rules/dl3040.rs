@@ -1,6 +1,7 @@
 //! DL3040: `dnf clean all` after `dnf install`.
 
-use crate::lint::rules::run_scripts::{position, removes_recursively, run_scripts};
+use crate::lint::rules::packages::install_without_clean;
+use crate::lint::rules::run_scripts::{removes_recursively, run_scripts};
 use crate::lint::shell::Cmd;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -42,25 +43,24 @@ fn check(cx: &Context, out: &mut Report) {
         {
             continue;
         }
-        for tool in ["dnf", "microdnf"] {
-            let is_install = |cmd: &Cmd| cmd.is(tool) && cmd.has_any_arg(INSTALL);
-            let is_clean = |cmd: &Cmd| {
-                (cmd.is(tool) && cmd.has_arg("clean"))
-                    || CACHES.iter().any(|c| removes_recursively(cmd, c))
-            };
-            let Some(install) = position(&run, is_install) else {
-                continue;
-            };
-            if position(&run, is_clean).is_some_and(|clean| clean > install) {
-                continue;
-            }
-            if let Some((part, c)) = run.commands().nth(install) {
-                out.add(
-                    run.command_span(cx, part, c),
-                    format!("Run `{tool} clean all` after {tool} install in the same RUN"),
-                );
-            }
-            break;
+        // dnf when the RUN installs with it, else microdnf.
+        let is_install = |tool: &str, cmd: &Cmd| cmd.is(tool) && cmd.has_any_arg(INSTALL);
+        let Some(tool) = ["dnf", "microdnf"]
+            .into_iter()
+            .find(|tool| run.effective().any(|(_, _, cmd)| is_install(tool, &cmd)))
+        else {
+            continue;
+        };
+        let is_clean = |cmd: &Cmd| {
+            (cmd.is(tool) && cmd.has_arg("clean"))
+                || CACHES.iter().any(|c| removes_recursively(cmd, c))
+        };
+        if let Some((part, c)) = install_without_clean(&run, |cmd| is_install(tool, cmd), is_clean)
+        {
+            out.add(
+                run.command_span(cx, part, c),
+                format!("Run `{tool} clean all` after {tool} install in the same RUN"),
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! DL3041: pin versions in `dnf install`.
 
-use crate::lint::rules::run_scripts::{rpm_pinned, run_scripts};
+use crate::lint::rules::packages::{report_unversioned, rpm_unpinned};
+use crate::lint::rules::run_scripts::run_scripts;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -29,29 +30,10 @@ fn check(cx: &Context, out: &mut Report) {
             if cmd.has_arg("group") {
                 return None;
             }
-            let module = cmd.has_arg("module");
-            cmd.positional(&[])
-                .into_iter()
-                .find(|w| {
-                    let v = w.value();
-                    v != "install"
-                        && v != "module"
-                        && !(if module {
-                            v.contains(':')
-                        } else {
-                            rpm_pinned(v)
-                        })
-                })
-                .map(|w| (part, w))
+            rpm_unpinned(part, &cmd)
         });
-        if let Some((part, w)) = found {
-            out.add(
-                run.span(cx, part, w.span.clone()),
-                format!(
-                    "Specify the version of `{}`: `dnf install -y <package>-<version>`",
-                    w.value()
-                ),
-            );
+        if let Some(found) = found {
+            report_unversioned(cx, out, &run, found, "dnf install -y <package>-<version>");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! DL3060: `yarn cache clean` after `yarn install`.
 
-use crate::lint::rules::run_scripts::{position, run_scripts, stage_is_kept};
+use crate::lint::rules::packages::install_without_clean;
+use crate::lint::rules::run_scripts::{run_scripts, stage_is_kept};
 use crate::lint::shell::Cmd;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -38,13 +39,7 @@ fn check(cx: &Context, out: &mut Report) {
         {
             continue;
         }
-        let Some(install) = position(&run, is_install) else {
-            continue;
-        };
-        if position(&run, is_clean).is_some_and(|clean| clean > install) {
-            continue;
-        }
-        let Some((part, c)) = run.commands().nth(install) else {
+        let Some((part, c)) = install_without_clean(&run, is_install, is_clean) else {
             continue;
         };
         out.add(

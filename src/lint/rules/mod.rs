@@ -7,6 +7,7 @@ use super::Rule;
 mod common;
 mod expose;
 mod labels;
+mod packages;
 pub(crate) mod run_scripts;
 
 mod consistent_instruction_casing;

@@ -387,38 +387,6 @@ pub(crate) fn removes_recursively(cmd: &Cmd, dir: &str) -> bool {
         })
 }
 
-/// The position of the first command matching `pred`, counting every
-/// command of every part in order.
-pub(crate) fn position(run: &RunScript, mut pred: impl FnMut(&Cmd) -> bool) -> Option<usize> {
-    run.commands()
-        .enumerate()
-        .find(|(_, (_, c))| c.effective().is_some_and(|e| pred(&e)))
-        .map(|(i, _)| i)
-}
-
-/// Whether an rpm package argument names a version: `name-version[-release]`
-/// (every part after the first `-` made of version characters, one
-/// starting with a digit), an `.rpm` file, or a version from a variable
-/// (`MariaDB-server-${MARIADB_VERSION}`).
-pub(crate) fn rpm_pinned(package: &str) -> bool {
-    let parts: Vec<&str> = package.split('-').collect();
-    if parts.len() <= 1 {
-        return false;
-    }
-    if package.ends_with(".rpm") {
-        return true;
-    }
-    let rest = &parts[1..];
-    if package.contains('$') {
-        return rest.iter().any(|p| p.contains('$'));
-    }
-    let version_char = |c: char| c.is_ascii_alphanumeric() || ".~^_:+".contains(c);
-    rest.iter().all(|p| p.chars().all(version_char))
-        && rest
-            .iter()
-            .any(|p| p.starts_with(|c: char| c.is_ascii_digit()))
-}
-
 /// Whether a stage's filesystem reaches an image someone runs: it is the
 /// final stage, or another stage is built `FROM` it. (Stages only copied
 /// from pass on the files copied, not their caches.)
