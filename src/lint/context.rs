@@ -8,7 +8,8 @@ use std::ops::Range;
 use super::config::{parse_check_directive, parse_pragma, CheckDirective, Config, Pragma};
 use super::{Edit, Finding, Inputs, Origin, Rule, Severity};
 use crate::dockerfile::{
-    expand, BuildArgs, Dockerfile, Expanded, Instruction, InstructionKind, Instructions, Node, Run,
+    expand, BuildArgs, Dockerfile, Expanded, From, Instruction, InstructionKind, Instructions,
+    Node, Run,
 };
 use crate::span::{Pos, Span};
 
@@ -367,6 +368,17 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Every stage with its `FROM` item and instruction (as written).
+    pub fn stage_froms(&self) -> impl Iterator<Item = (&StageInfo, Item<'_>, &From)> + '_ {
+        self.stages.iter().filter_map(move |stage| {
+            let item = self.item(stage.from);
+            match item.kind() {
+                InstructionKind::From(f) => Some((stage, item, f)),
+                _ => None,
+            }
+        })
+    }
+
     /// The items of `stage` after its `FROM`.
     pub fn stage_items(&self, stage: &StageInfo) -> impl Iterator<Item = Item<'_>> + '_ {
         stage.items.clone().map(move |i| self.item(i))
@@ -526,6 +538,12 @@ impl<'c> Item<'c> {
             return self.instr.span;
         }
         self.cx.df.span_in(self.node, at, len)
+    }
+
+    /// The span of the flag `--name` as written (with its value), or the
+    /// whole instruction when it is absent.
+    pub fn find_flag(&self, name: &str) -> Span {
+        self.flag_span(name).unwrap_or(self.instr.span)
     }
 
     /// The flag `--name` as written (with its value), with its span.

@@ -1,7 +1,26 @@
 //! Helpers shared by several rules.
 
-use crate::dockerfile::Node;
-use crate::lint::{Context, Edit};
+use crate::dockerfile::{InstructionKind, Node};
+use crate::lint::{Context, Edit, Item, StageInfo};
+
+/// `s` with the quotes at either end removed (`"/app/"` → `/app/`), as a
+/// path, name or value written in quotes is meant.
+pub fn unquote(s: &str) -> &str {
+    s.trim_matches(['"', '\''])
+}
+
+/// Every `COPY --from=…` inside a stage: the item, its stage and the
+/// `--from` value (unquoted, as written).
+pub fn copies_from<'c>(
+    cx: &'c Context,
+) -> impl Iterator<Item = (Item<'c>, &'c StageInfo, &'c str)> {
+    cx.items().filter_map(|item| {
+        let (InstructionKind::Copy(c), Some(stage)) = (item.kind(), item.stage) else {
+            return None;
+        };
+        Some((item, stage, unquote(c.from.as_deref()?)))
+    })
+}
 
 /// Names of the variables `s` references (`$NAME`, `${NAME…}`), in order,
 /// outside single quotes and not escaped with `escape`.

@@ -1,6 +1,5 @@
 //! DL3006: always tag the image a stage starts from.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::image::ImageRef;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -23,14 +22,10 @@ and not reported when nothing gives it a value.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
+    for (stage, item, from) in cx.stage_froms() {
         if stage.parent.is_some() {
             continue;
         }
-        let item = cx.item(stage.from);
-        let InstructionKind::From(from) = item.kind() else {
-            continue;
-        };
         // A base built from variables nobody set is unknown: say nothing.
         if from.image.contains('$') && cx.expanded.unmatched.iter().any(|(i, _)| *i == stage.from) {
             continue;

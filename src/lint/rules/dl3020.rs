@@ -1,5 +1,6 @@
 //! DL3020: COPY, not ADD, for local files.
 
+use super::common::unquote;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -27,7 +28,7 @@ const ARCHIVES: &[&str] = &[
 
 /// Whether `ADD` has a reason to be used for `src`.
 fn needs_add(src: &str) -> bool {
-    let s = src.trim_matches(['"', '\'']);
+    let s = unquote(src);
     ARCHIVES.iter().any(|e| s.ends_with(e))
         || s.starts_with("http://")
         || s.starts_with("https://")

@@ -1,5 +1,6 @@
 //! DL3021: COPY of several sources needs a directory destination.
 
+use super::common::unquote;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -25,7 +26,7 @@ fn check(cx: &Context, out: &mut Report) {
             continue;
         };
         let n = c.sources.len() + c.heredocs.len();
-        if n > 1 && !c.dest.trim_matches(['"', '\'']).ends_with('/') {
+        if n > 1 && !unquote(&c.dest).ends_with('/') {
             let InstructionKind::Copy(raw) = item.kind() else {
                 continue;
             };

@@ -1,6 +1,6 @@
 //! DL3022: `COPY --from` names an earlier stage.
 
-use crate::dockerfile::InstructionKind;
+use super::common::copies_from;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -21,12 +21,7 @@ are fine.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for item in cx.items() {
-        let (InstructionKind::Copy(c), Some(stage)) = (item.kind(), item.stage) else {
-            continue;
-        };
-        let Some(from) = &c.from else { continue };
-        let f = from.trim_matches(['"', '\'']);
+    for (item, stage, f) in copies_from(cx) {
         if f.contains([':', '/', '@', '$']) || cx.stage_named(f, stage.index).is_some() {
             continue;
         }
@@ -34,7 +29,7 @@ fn check(cx: &Context, out: &mut Report) {
         if stage.name.as_deref() == Some(f.to_ascii_lowercase().as_str()) {
             continue;
         }
-        out.add(item.flag_span("from").unwrap_or(item.span()), RULE.summary);
+        out.add(item.find_flag("from"), RULE.summary);
     }
 }
 

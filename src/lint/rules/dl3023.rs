@@ -1,6 +1,6 @@
 //! DL3023: `COPY --from` cannot name its own stage.
 
-use crate::dockerfile::InstructionKind;
+use super::common::copies_from;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -19,15 +19,13 @@ dependency.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for item in cx.items() {
-        let (InstructionKind::Copy(c), Some(stage)) = (item.kind(), item.stage) else {
-            continue;
-        };
-        let (Some(from), Some(name)) = (&c.from, &stage.name) else {
-            continue;
-        };
-        if from.trim_matches(['"', '\'']).eq_ignore_ascii_case(name) {
-            out.add(item.flag_span("from").unwrap_or(item.span()), RULE.summary);
+    for (item, stage, from) in copies_from(cx) {
+        if stage
+            .name
+            .as_deref()
+            .is_some_and(|name| from.eq_ignore_ascii_case(name))
+        {
+            out.add(item.find_flag("from"), RULE.summary);
         }
     }
 }

@@ -1,6 +1,5 @@
 //! DL3029: no `FROM --platform`.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -20,17 +19,10 @@ build is for, which breaks multi-platform builds. `$BUILDPLATFORM` and \
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (_, item, f) in cx.stage_froms() {
         if let Some(p) = &f.platform {
             if !p.contains("BUILDPLATFORM") && !p.contains("TARGETPLATFORM") {
-                out.add(
-                    item.flag_span("platform").unwrap_or(item.span()),
-                    RULE.summary,
-                );
+                out.add(item.find_flag("platform"), RULE.summary);
             }
         }
     }

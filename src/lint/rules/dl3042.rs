@@ -1,5 +1,6 @@
 //! DL3042: `pip install --no-cache-dir`.
 
+use super::common::unquote;
 use crate::dockerfile::InstructionKind;
 use crate::lint::rules::dl3013::is_pip_install;
 use crate::lint::rules::run_scripts::run_scripts;
@@ -31,7 +32,7 @@ fn disables_cache(v: &str) -> bool {
     const BOOLEANS: &[&str] = &[
         "y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0",
     ];
-    let v = v.trim_matches(['"', '\'']).to_ascii_lowercase();
+    let v = unquote(v).to_ascii_lowercase();
     BOOLEANS.contains(&v.as_str())
 }
 

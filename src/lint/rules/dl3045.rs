@@ -1,6 +1,6 @@
 //! DL3045: COPY to a relative destination needs a WORKDIR.
 
-use super::common::is_absolute;
+use super::common::{is_absolute, unquote};
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -29,7 +29,7 @@ fn check(cx: &Context, out: &mut Report) {
             match (item.kind(), item.expanded()) {
                 (InstructionKind::Workdir(_), _) => set = true,
                 (InstructionKind::Copy(raw), InstructionKind::Copy(c)) if !set => {
-                    let dest = c.dest.trim_matches(['"', '\'']);
+                    let dest = unquote(&c.dest);
                     let unknown =
                         raw.dest.starts_with('$') && (dest.is_empty() || dest == raw.dest);
                     if !unknown && !is_absolute(dest) {

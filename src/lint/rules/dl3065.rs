@@ -1,6 +1,5 @@
 //! DL3065: `FROM --platform=$TARGETPLATFORM` is redundant.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -19,19 +18,12 @@ nothing.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (_, item, f) in cx.stage_froms() {
         if matches!(
             f.platform.as_deref(),
             Some("$TARGETPLATFORM" | "${TARGETPLATFORM}")
         ) {
-            out.add(
-                item.flag_span("platform").unwrap_or(item.span()),
-                RULE.summary,
-            );
+            out.add(item.find_flag("platform"), RULE.summary);
         }
     }
 }

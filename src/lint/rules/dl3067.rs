@@ -1,5 +1,6 @@
 //! DL3067: do not copy a whole filesystem from another stage.
 
+use super::common::unquote;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
@@ -23,7 +24,7 @@ fn check(cx: &Context, out: &mut Report) {
         let InstructionKind::Copy(c) = item.expanded() else {
             continue;
         };
-        let root = |p: &str| p.trim_matches(['"', '\'']) == "/";
+        let root = |p: &str| unquote(p) == "/";
         if c.from.is_some() && c.sources.iter().any(|s| root(s)) && root(&c.dest) {
             out.add(item.span(), RULE.summary);
         }

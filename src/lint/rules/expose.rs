@@ -1,5 +1,19 @@
 //! Shared by the EXPOSE rules.
 
+use crate::dockerfile::InstructionKind;
+use crate::lint::{Context, Item};
+
+/// Every port of every `EXPOSE` (variables substituted), with its item.
+pub fn exposed_ports<'c>(cx: &'c Context) -> impl Iterator<Item = (Item<'c>, &'c str)> {
+    cx.items().flat_map(|item| {
+        let ports: &[String] = match item.expanded() {
+            InstructionKind::Expose(e) => &e.ports,
+            _ => &[],
+        };
+        ports.iter().map(move |p| (item, p.as_str()))
+    })
+}
+
 /// Splits `[ip:][host:]container` as the builder does: the last part is
 /// the container port (with `/proto`), the one before the host port, the
 /// rest the address.

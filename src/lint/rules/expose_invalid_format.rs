@@ -1,7 +1,6 @@
 //! ExposeInvalidFormat: EXPOSE takes container ports only.
 
-use super::expose::split_port;
-use crate::dockerfile::InstructionKind;
+use super::expose::{exposed_ports, split_port};
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -21,18 +20,13 @@ refuse these forms.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for item in cx.items() {
-        let InstructionKind::Expose(e) = item.expanded() else {
-            continue;
-        };
-        for p in &e.ports {
-            let (ip, host, _) = split_port(p);
-            if !ip.is_empty() || !host.is_empty() {
-                out.add(
-                    item.find(p),
-                    format!("EXPOSE instruction should not define an IP address or host-port mapping, found '{p}'"),
-                );
-            }
+    for (item, p) in exposed_ports(cx) {
+        let (ip, host, _) = split_port(p);
+        if !ip.is_empty() || !host.is_empty() {
+            out.add(
+                item.find(p),
+                format!("EXPOSE instruction should not define an IP address or host-port mapping, found '{p}'"),
+            );
         }
     }
 }

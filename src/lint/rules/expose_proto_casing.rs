@@ -1,7 +1,6 @@
 //! ExposeProtoCasing: EXPOSE protocols are lower case.
 
-use super::expose::split_port;
-use crate::dockerfile::InstructionKind;
+use super::expose::{exposed_ports, split_port};
 use crate::lint::{Context, Fix, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -20,43 +19,36 @@ it that way. Fixable.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for item in cx.items() {
-        let InstructionKind::Expose(e) = item.expanded() else {
+    for (item, p) in exposed_ports(cx) {
+        let (_, _, container) = split_port(p);
+        let Some((_, proto)) = container.split_once('/') else {
             continue;
         };
-        for p in &e.ports {
-            let (_, _, container) = split_port(p);
-            let Some((_, proto)) = container.split_once('/') else {
-                continue;
-            };
-            if proto == proto.to_lowercase() {
-                continue;
+        if proto == proto.to_lowercase() {
+            continue;
+        }
+        let msg = format!("Defined protocol '{p}' in EXPOSE instruction should be lowercase");
+        let o = &item.node.original;
+        let literal = o[item.args_offset()..]
+            .split_whitespace()
+            .any(|w| w == p)
+            .then(|| item.args_offset() + o[item.args_offset()..].find(p).unwrap_or(0));
+        match literal {
+            Some(at) => {
+                let proto_at = at + p.len() - proto.len();
+                out.add(cx.df.span_in(item.node, at, p.len()), msg)
+                    .fix(Fix {
+                        title: format!("Write '{}'", proto.to_lowercase()),
+                        edits: vec![cx.edit(
+                            item.node,
+                            proto_at,
+                            proto.len(),
+                            proto.to_lowercase(),
+                        )],
+                    });
             }
-            let msg = format!("Defined protocol '{p}' in EXPOSE instruction should be lowercase");
-            let o = &item.node.original;
-            let literal = o[item.args_offset()..]
-                .split_whitespace()
-                .any(|w| w == p)
-                .then(|| {
-                    item.args_offset() + o[item.args_offset()..].find(p.as_str()).unwrap_or(0)
-                });
-            match literal {
-                Some(at) => {
-                    let proto_at = at + p.len() - proto.len();
-                    out.add(cx.df.span_in(item.node, at, p.len()), msg)
-                        .fix(Fix {
-                            title: format!("Write '{}'", proto.to_lowercase()),
-                            edits: vec![cx.edit(
-                                item.node,
-                                proto_at,
-                                proto.len(),
-                                proto.to_lowercase(),
-                            )],
-                        });
-                }
-                None => {
-                    out.add(item.args_span(), msg);
-                }
+            None => {
+                out.add(item.args_span(), msg);
             }
         }
     }

@@ -1,6 +1,5 @@
 //! FromAsCasing: the `AS` keyword is written in the same case as `FROM`.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Fix, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -20,11 +19,7 @@ reads as a mistake. When `FROM` is all upper or all lower case, `AS` should be t
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(from) = item.kind() else {
-            continue;
-        };
+    for (_, item, from) in cx.stage_froms() {
         let Some(as_kw) = &from.as_keyword else {
             continue;
         };

@@ -1,6 +1,5 @@
 //! FromPlatformFlagConstDisallowed: `FROM --platform` takes a variable.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -35,11 +34,7 @@ fn check(cx: &Context, out: &mut Report) {
         "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "android", "ios",
         "illumos", "aix", "plan9", "wasip1", "js",
     ];
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (stage, item, f) in cx.stage_froms() {
         let Some(p) = &f.platform else { continue };
         if p.contains('$') || p.is_empty() {
             continue;
@@ -60,7 +55,7 @@ fn check(cx: &Context, out: &mut Report) {
             continue;
         }
         out.add(
-            item.flag_span("platform").unwrap_or(item.span()),
+            item.find_flag("platform"),
             format!("FROM --platform flag should not use constant value {p:?}"),
         );
     }

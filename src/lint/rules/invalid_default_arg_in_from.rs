@@ -1,6 +1,5 @@
 //! InvalidDefaultArgInFrom: the default global ARGs give a valid base.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -107,11 +106,7 @@ pub fn valid_reference(s: &str) -> bool {
 }
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (stage, item, f) in cx.stage_froms() {
         if !f.image.contains('$') || stage.parent.is_some() {
             continue;
         }

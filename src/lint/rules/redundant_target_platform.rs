@@ -1,7 +1,6 @@
 //! RedundantTargetPlatform: `FROM --platform=$TARGETPLATFORM` is the default.
 
 use super::common::var_refs;
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -20,11 +19,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (_, item, f) in cx.stage_froms() {
         let Some(p) = &f.platform else { continue };
         let refs = var_refs(p, cx.df.escape);
         let stripped = p
@@ -33,7 +28,7 @@ fn check(cx: &Context, out: &mut Report) {
             .replace('"', "");
         if refs == ["TARGETPLATFORM"] && stripped.is_empty() {
             out.add(
-                item.flag_span("platform").unwrap_or(item.span()),
+                item.find_flag("platform"),
                 format!("Setting platform to predefined {p} in FROM is redundant as this is the default behavior"),
             );
         }

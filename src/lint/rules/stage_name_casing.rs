@@ -1,6 +1,5 @@
 //! StageNameCasing: stage names are lower case.
 
-use crate::dockerfile::InstructionKind;
 use crate::lint::{Context, Fix, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
@@ -20,11 +19,7 @@ keep working.",
 };
 
 fn check(cx: &Context, out: &mut Report) {
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (_, item, f) in cx.stage_froms() {
         let Some(name) = &f.name_as_written else {
             continue;
         };

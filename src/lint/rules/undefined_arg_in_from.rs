@@ -48,11 +48,7 @@ fn check(cx: &Context, out: &mut Report) {
         .map(|(k, _)| k.as_str())
         .collect();
     let lex = Lex::new(cx.df.escape);
-    for stage in &cx.stages {
-        let item = cx.item(stage.from);
-        let InstructionKind::From(f) = item.kind() else {
-            continue;
-        };
+    for (_, item, f) in cx.stage_froms() {
         for word in std::iter::once(&f.image).chain(&f.platform) {
             if !word.contains('$') {
                 continue;
