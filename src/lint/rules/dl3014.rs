@@ -1,8 +1,8 @@
 //! DL3014: `apt-get install` needs `-y`.
 
-use crate::lint::rules::run_scripts::run_scripts;
+use crate::lint::rules::run_scripts::{run_scripts, Insertions};
 use crate::lint::shell::Cmd;
-use crate::lint::{Context, Fix, Origin, Report, Rule, Severity};
+use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "DL3014",
@@ -38,34 +38,20 @@ fn assumes_yes(cmd: &Cmd) -> bool {
 
 fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
-        // One finding per RUN (as hadolint), fixing every command in it.
-        let mut first = None;
-        let mut edits = Vec::new();
-        let mut fixable = true;
+        let mut fix = Insertions::new(cx, &run, " -y");
         for (part, c, cmd) in run.named("apt-get") {
             let Some(install) = cmd.args().iter().find(|w| w.value() == "install") else {
                 continue;
             };
-            if assumes_yes(&cmd) {
-                continue;
-            }
-            first.get_or_insert_with(|| run.command_span(cx, part, c));
-            match run.source_byte(cx, part, install.span.end - 1) {
-                Some(at) => edits.push(cx.edit_bytes(at + 1, at + 1, " -y")),
-                None => fixable = false,
+            if !assumes_yes(&cmd) {
+                fix.add(part, c, install);
             }
         }
-        let Some(span) = first else { continue };
-        let f = out.add(
-            span,
+        fix.report(
+            out,
             "Use `apt-get install -y`: without it apt-get asks for confirmation",
+            "Add `-y` after `install`",
         );
-        if fixable {
-            f.fix(Fix {
-                title: "Add `-y` after `install`".into(),
-                edits,
-            });
-        }
     }
 }
 

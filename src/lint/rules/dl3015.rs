@@ -1,8 +1,8 @@
 //! DL3015: `apt-get install` should use `--no-install-recommends`.
 
-use crate::lint::rules::run_scripts::run_scripts;
+use crate::lint::rules::run_scripts::{run_scripts, Insertions};
 use crate::lint::shell::{Cmd, Word};
-use crate::lint::{Context, Fix, Origin, Report, Rule, Severity};
+use crate::lint::{Context, Origin, Report, Rule, Severity};
 
 pub static RULE: Rule = Rule {
     code: "DL3015",
@@ -52,36 +52,21 @@ fn insertion_point(args: &[Word], install: usize) -> &Word {
 
 fn check(cx: &Context, out: &mut Report) {
     for run in run_scripts(cx).iter() {
-        // One finding per RUN (as hadolint), fixing every command in it.
-        let mut first = None;
-        let mut edits = Vec::new();
-        let mut fixable = true;
+        let mut fix = Insertions::new(cx, &run, " --no-install-recommends");
         for (part, c, cmd) in run.named("apt-get") {
             let args = cmd.args();
             let Some(install) = args.iter().position(|w| w.value() == "install") else {
                 continue;
             };
-            if no_recommends(&cmd) {
-                continue;
-            }
-            first.get_or_insert_with(|| run.command_span(cx, part, c));
-            let after = insertion_point(args, install);
-            match run.source_byte(cx, part, after.span.end - 1) {
-                Some(at) => edits.push(cx.edit_bytes(at + 1, at + 1, " --no-install-recommends")),
-                None => fixable = false,
+            if !no_recommends(&cmd) {
+                fix.add(part, c, insertion_point(args, install));
             }
         }
-        let Some(span) = first else { continue };
-        let f = out.add(
-            span,
+        fix.report(
+            out,
             "Add `--no-install-recommends` to apt-get install to avoid recommended extras",
+            "Add `--no-install-recommends` after `install`",
         );
-        if fixable {
-            f.fix(Fix {
-                title: "Add `--no-install-recommends` after `install`".into(),
-                edits,
-            });
-        }
     }
 }
 

@@ -17,8 +17,8 @@
 //! text is not shell.
 
 use crate::dockerfile::{Heredoc, InstructionKind, Node, Run, RunMount};
-use crate::lint::shell::{self, Cmd, Script, SimpleCommand};
-use crate::lint::{Context, Item, StageInfo};
+use crate::lint::shell::{self, Cmd, Script, SimpleCommand, Word};
+use crate::lint::{Context, Edit, Fix, Item, Report, StageInfo};
 use crate::span::Span;
 
 /// One parsed script and where its text comes from.
@@ -372,6 +372,58 @@ impl<'c> RunScript<'c> {
     /// The span of a command.
     pub fn command_span(&self, cx: &Context, part: &Part, c: &SimpleCommand) -> Span {
         self.span(cx, part, c.span.clone())
+    }
+}
+
+/// One finding for the commands of a `RUN` that lack an option, fixed by
+/// inserting the option after a word of each (hadolint reports a `RUN`
+/// once; the fix covers every command in it).
+pub(crate) struct Insertions<'r, 'c> {
+    cx: &'c Context<'c>,
+    run: &'r RunScript<'c>,
+    text: &'static str,
+    span: Option<Span>,
+    edits: Vec<Edit>,
+    fixable: bool,
+}
+
+impl<'r, 'c> Insertions<'r, 'c> {
+    /// Insertions of `text` into commands of `run`.
+    pub fn new(cx: &'c Context<'c>, run: &'r RunScript<'c>, text: &'static str) -> Self {
+        Insertions {
+            cx,
+            run,
+            text,
+            span: None,
+            edits: Vec::new(),
+            fixable: true,
+        }
+    }
+
+    /// Adds command `c` of `part`, fixed by inserting the text after
+    /// `after`. The finding is at the first command added.
+    pub fn add(&mut self, part: &Part, c: &SimpleCommand, after: &Word) {
+        let (cx, run) = (self.cx, self.run);
+        self.span
+            .get_or_insert_with(|| run.command_span(cx, part, c));
+        match run.source_byte(cx, part, after.span.end - 1) {
+            Some(at) => self.edits.push(cx.edit_bytes(at + 1, at + 1, self.text)),
+            // A word the source does not hold as written: no safe fix.
+            None => self.fixable = false,
+        }
+    }
+
+    /// Reports the finding, when a command was added, with the fix when
+    /// every insertion has its place in the source.
+    pub fn report(self, out: &mut Report, message: &str, title: &str) {
+        let Some(span) = self.span else { return };
+        let f = out.add(span, message);
+        if self.fixable {
+            f.fix(Fix {
+                title: title.into(),
+                edits: self.edits,
+            });
+        }
     }
 }
 
