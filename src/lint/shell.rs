@@ -1002,6 +1002,15 @@ impl<'s> Parser<'s> {
         &self.src[start..self.pos]
     }
 
+    /// Moves past the byte at the cursor and on to the next character
+    /// boundary (safe wherever the cursor is, unlike [`Parser::bump_char`]).
+    fn step(&mut self) {
+        self.pos = (self.pos + 1).min(self.b.len());
+        while !self.src.is_char_boundary(self.pos) {
+            self.pos += 1;
+        }
+    }
+
     /// Skips blanks, line continuations and comments (not newlines).
     fn skip_blanks(&mut self) {
         loop {
@@ -1339,6 +1348,22 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// Whether a compound command opened at `open` ends here (after line
+    /// breaks): at its `closer`, which is consumed, or at the end of the
+    /// input, an issue (`message`).
+    fn at_end_of(&mut self, open: usize, closer: &str, message: &'static str) -> bool {
+        self.skip_linebreaks();
+        if self.peek().is_none() {
+            self.issue(open, self.pos, message);
+            return true;
+        }
+        if self.reserved_here() == Some(closer) {
+            self.pos += closer.len();
+            return true;
+        }
+        false
+    }
+
     fn parse_if(&mut self) -> Command {
         let start = self.pos;
         self.pos += 2;
@@ -1480,13 +1505,7 @@ impl<'s> Parser<'s> {
         }
         let mut arms = Vec::new();
         self.nested(|p| loop {
-            p.skip_linebreaks();
-            if p.peek().is_none() {
-                p.issue(start, p.pos, "`case` without `esac`");
-                break;
-            }
-            if p.reserved_here() == Some("esac") {
-                p.pos += 4;
+            if p.at_end_of(start, "esac", "`case` without `esac`") {
                 break;
             }
             let before = p.pos;
@@ -1543,13 +1562,7 @@ impl<'s> Parser<'s> {
         self.pos += 2;
         let mut words = Vec::new();
         loop {
-            self.skip_linebreaks();
-            if self.peek().is_none() {
-                self.issue(start, self.pos, "`[[` without `]]`");
-                break;
-            }
-            if self.reserved_here() == Some("]]") {
-                self.pos += 2;
+            if self.at_end_of(start, "]]", "`[[` without `]]`") {
                 break;
             }
             if self.starts("&&") || self.starts("||") {
@@ -1582,19 +1595,25 @@ impl<'s> Parser<'s> {
             .map(|w| w.value().to_string())
             .unwrap_or_default();
         self.skip_blanks();
-        if self.starts("()") {
-            self.pos += 2;
-        } else if self.peek() == Some(b'(') {
-            let save = self.pos;
-            self.pos += 1;
-            self.skip_blanks();
-            if self.peek() == Some(b')') {
-                self.pos += 1;
-            } else {
-                self.pos = save;
-            }
-        }
+        self.eat_empty_parens();
         self.function_body(name, start)
+    }
+
+    /// Consumes `()` (blanks allowed inside) when it is at the cursor.
+    fn eat_empty_parens(&mut self) -> bool {
+        if self.peek() != Some(b'(') {
+            return false;
+        }
+        let save = self.pos;
+        self.pos += 1;
+        self.skip_blanks();
+        if self.peek() == Some(b')') {
+            self.pos += 1;
+            true
+        } else {
+            self.pos = save;
+            false
+        }
     }
 
     fn function_body(&mut self, name: String, start: usize) -> Command {
@@ -1656,10 +1675,7 @@ impl<'s> Parser<'s> {
                 }
                 _ => {}
             }
-            self.pos = (self.pos + 1).min(self.b.len());
-            while !self.src.is_char_boundary(self.pos) {
-                self.pos += 1;
-            }
+            self.step();
         }
         self.issue(start, self.pos, "`((` not closed");
         self.pos
@@ -1763,20 +1779,17 @@ impl<'s> Parser<'s> {
                 None | Some(b'\n' | b';' | b'&' | b'|' | b')') if !self.starts("&>") => break,
                 Some(b'(') => {
                     // `name ( )` defines a function.
-                    if words.len() == 1 && assignments.is_empty() && redirects.is_empty() {
-                        let save = self.pos;
-                        self.pos += 1;
-                        self.skip_blanks();
-                        if self.peek() == Some(b')') {
-                            self.pos += 1;
-                            let name = words
-                                .pop()
-                                .map(|w| w.value().to_string())
-                                .unwrap_or_default();
-                            self.arena.commands.truncate(idx);
-                            return self.function_body(name, start);
-                        }
-                        self.pos = save;
+                    if words.len() == 1
+                        && assignments.is_empty()
+                        && redirects.is_empty()
+                        && self.eat_empty_parens()
+                    {
+                        let name = words
+                            .pop()
+                            .map(|w| w.value().to_string())
+                            .unwrap_or_default();
+                        self.arena.commands.truncate(idx);
+                        return self.function_body(name, start);
                     }
                     // A stray `(` in the middle of a command: a syntax
                     // error to the shell; read it as text.
@@ -2189,10 +2202,7 @@ impl<'s> Parser<'s> {
                 }
                 _ => {}
             }
-            self.pos = (self.pos + 1).min(self.b.len());
-            while !self.src.is_char_boundary(self.pos) {
-                self.pos += 1;
-            }
+            self.step();
         }
         self.issue(start, self.pos, "`${` not closed");
     }
@@ -2555,6 +2565,10 @@ fn ansi_c(s: &str) -> String {
 mod tests {
     use super::*;
 
+    const NESTED: Options = Options {
+        nested_shells: true,
+    };
+
     /// The effective argv of every command, as strings.
     fn argvs(src: &str) -> Vec<Vec<String>> {
         parse(src)
@@ -2913,12 +2927,7 @@ mod tests {
         let src = "su-exec x sh -ec 'apt-get update && wget -q u | tar x' && bash -c \"cd /x\"";
         let plain = parse(src);
         assert_eq!(plain.commands.len(), 2);
-        let s = parse_with(
-            src,
-            Options {
-                nested_shells: true,
-            },
-        );
+        let s = parse_with(src, NESTED);
         let n: Vec<_> = s.commands.iter().filter_map(SimpleCommand::name).collect();
         assert_eq!(n, ["su-exec", "apt-get", "wget", "tar", "bash", "cd"]);
         assert!(s.commands[1].in_nested_shell && !s.commands[0].in_nested_shell);
@@ -2930,24 +2939,14 @@ mod tests {
         }
         // A shell reading a here-document runs it as its script.
         let src = "bash -e <<'EOF'\napt-get update\ncurl x | sh\nEOF\npython3 <<EOF\nimport os\nEOF\nsh script.sh <<EOF\nnot a script\nEOF";
-        let s = parse_with(
-            src,
-            Options {
-                nested_shells: true,
-            },
-        );
+        let s = parse_with(src, NESTED);
         let n: Vec<_> = s.commands.iter().filter_map(SimpleCommand::name).collect();
         assert_eq!(n, ["bash", "python3", "sh", "apt-get", "curl", "sh"]);
         assert!(s.commands[3].in_nested_shell);
         assert_eq!(s.text(&s.commands[3].span), "apt-get update");
         assert_eq!(s.pipes.len(), 0);
         // Non-literal scripts are not parsed.
-        let s = parse_with(
-            "sh -c \"$CMD\"",
-            Options {
-                nested_shells: true,
-            },
-        );
+        let s = parse_with("sh -c \"$CMD\"", NESTED);
         assert_eq!(s.commands.len(), 1);
     }
 
@@ -3143,12 +3142,7 @@ mod tests {
                     src.push_str(ALPHABET[(next() % ALPHABET.len() as u64) as usize]);
                 }
             }
-            for opts in [
-                Options::default(),
-                Options {
-                    nested_shells: true,
-                },
-            ] {
+            for opts in [Options::default(), NESTED] {
                 let s = parse_with(&src, opts);
                 let ok = |r: &Range<usize>| {
                     r.start <= r.end
