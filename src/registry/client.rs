@@ -377,7 +377,7 @@ impl<T: Transport> Client<T> {
                         .get_all("www-authenticate")
                         .flat_map(auth::parse_challenges)
                         .collect();
-                    let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+                    self.discard(resp.body).await;
                     self.authenticate(ep, &challenges, scopes).await?;
                     if !replayable {
                         return Err(RegistryError::Unauthorized {
@@ -389,11 +389,11 @@ impl<T: Transport> Client<T> {
                     continue;
                 }
                 401 => {
-                    let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+                    self.discard(resp.body).await;
                     return Err(self.refused(ep));
                 }
                 429 | 500..=599 if replayable && attempt < attempts => {
-                    let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+                    self.discard(resp.body).await;
                     self.backoff(attempt).await;
                     continue;
                 }
@@ -505,14 +505,7 @@ impl<T: Transport> Client<T> {
                 Err(e) => return Err(RegistryError::Transport { what, source: e }),
             };
             let status = resp.status;
-            let body = self
-                .transport
-                .read_body(resp.body, SMALL_LIMIT)
-                .await
-                .map_err(|e| RegistryError::Transport {
-                    what: what.clone(),
-                    source: e,
-                })?;
+            let body = self.read(resp.body, SMALL_LIMIT, &what).await?;
             match status {
                 200 => {
                     return auth::parse_token_response(&body, self.transport.now()).ok_or_else(
@@ -527,6 +520,24 @@ impl<T: Transport> Client<T> {
                 _ => return Err(api_error(what, status, &body)),
             }
         }
+    }
+
+    /// Reads a body whole, failing past `limit` bytes; a transport failure
+    /// names `what`.
+    async fn read(&self, body: T::Body, limit: u64, what: &str) -> Result<Vec<u8>, RegistryError> {
+        self.transport
+            .read_body(body, limit)
+            .await
+            .map_err(|e| RegistryError::Transport {
+                what: what.to_string(),
+                source: e,
+            })
+    }
+
+    /// Reads and drops a body whose content does not matter: the answer
+    /// was decided by its status and headers.
+    async fn discard(&self, body: T::Body) {
+        let _ = self.transport.read_body(body, ERROR_LIMIT).await;
     }
 
     /// Turns a failed response into an error, reading its document.
@@ -578,7 +589,7 @@ impl<T: Transport> Client<T> {
             .await?;
         let status = resp.status;
         if status == 200 {
-            let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+            self.discard(resp.body).await;
             Ok(())
         } else {
             Err(self.fail(resp, &what).await)
@@ -601,37 +612,20 @@ impl<T: Transport> Client<T> {
         repository: &str,
         reference: &str,
     ) -> Result<FetchedManifest, RegistryError> {
-        let what = format!("manifest {}/{repository}:{reference}", self.registry)
-            .replace(":sha256:", "@sha256:");
-        let mut h = Headers::new();
-        h.set("Accept", MANIFEST_ACCEPT.join(", "));
+        let what = format!("manifest {}", self.image_name(repository, reference));
         let resp = self
-            .call(
-                ep,
-                Method::Get,
-                &format!("/v2/{repository}/manifests/{reference}"),
-                h,
-                Body::Empty,
-                &[Scope::pull(repository)],
-                &what,
-            )
+            .manifest_request(ep, Method::Get, repository, reference, &what)
             .await?;
         if resp.status != 200 {
             return Err(self.fail(resp, &what).await);
         }
-        let content_type = resp.headers.get("content-type").map(str::to_string);
-        let header_digest = resp
+        let content_type = resp
             .headers
-            .get("docker-content-digest")
-            .and_then(|d| d.trim().parse::<Digest>().ok());
-        let bytes = self
-            .transport
-            .read_body(resp.body, MANIFEST_LIMIT)
-            .await
-            .map_err(|e| RegistryError::Transport {
-                what: what.clone(),
-                source: e,
-            })?;
+            .get("content-type")
+            .map(essence)
+            .filter(|c| !c.is_empty());
+        let header_digest = content_digest(&resp.headers);
+        let bytes = self.read(resp.body, MANIFEST_LIMIT, &what).await?;
         let wanted: Option<Digest> = reference.parse().ok();
         let algorithm = wanted.as_ref().map_or(Algorithm::Sha256, |d| d.algorithm());
         let mut hasher = Hasher::new(algorithm);
@@ -646,9 +640,6 @@ impl<T: Transport> Client<T> {
                 });
             }
         }
-        let content_type = content_type
-            .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
-            .filter(|c| !c.is_empty());
         let manifest = Manifest::parse(&bytes, content_type.as_deref(), &what)?;
         let media_type = match &manifest {
             Manifest::Image(m) => m.media_type.clone(),
@@ -664,6 +655,36 @@ impl<T: Transport> Client<T> {
         })
     }
 
+    /// `registry/repository:tag` or `registry/repository@digest`, for
+    /// messages.
+    fn image_name(&self, repository: &str, reference: &str) -> String {
+        format!("{}/{repository}:{reference}", self.registry).replace(":sha256:", "@sha256:")
+    }
+
+    /// `GET` or `HEAD` a manifest at endpoint `ep`, accepting every
+    /// manifest type the client reads.
+    async fn manifest_request(
+        &self,
+        ep: usize,
+        method: Method,
+        repository: &str,
+        reference: &str,
+        what: &str,
+    ) -> Result<Response<T::Body>, RegistryError> {
+        let mut h = Headers::new();
+        h.set("Accept", MANIFEST_ACCEPT.join(", "));
+        self.call(
+            ep,
+            method,
+            &format!("/v2/{repository}/manifests/{reference}"),
+            h,
+            Body::Empty,
+            &[Scope::pull(repository)],
+            what,
+        )
+        .await
+    }
+
     /// `HEAD` a manifest: its descriptor, without its body. Falls back to a
     /// GET when the registry does not send `Docker-Content-Digest`.
     pub async fn manifest_descriptor(
@@ -672,35 +693,15 @@ impl<T: Transport> Client<T> {
         reference: &str,
     ) -> Result<Descriptor, RegistryError> {
         self.on_readers(|ep| async move {
-            let what = format!("manifest {}/{repository}:{reference}", self.registry)
-                .replace(":sha256:", "@sha256:");
-            let mut h = Headers::new();
-            h.set("Accept", MANIFEST_ACCEPT.join(", "));
+            let what = format!("manifest {}", self.image_name(repository, reference));
             let resp = self
-                .call(
-                    ep,
-                    Method::Head,
-                    &format!("/v2/{repository}/manifests/{reference}"),
-                    h,
-                    Body::Empty,
-                    &[Scope::pull(repository)],
-                    &what,
-                )
+                .manifest_request(ep, Method::Head, repository, reference, &what)
                 .await?;
             let status = resp.status;
-            let digest = resp
-                .headers
-                .get("docker-content-digest")
-                .and_then(|d| d.trim().parse::<Digest>().ok());
-            let size = resp
-                .headers
-                .get("content-length")
-                .and_then(|s| s.trim().parse::<u64>().ok());
-            let media_type = resp
-                .headers
-                .get("content-type")
-                .map(|c| c.split(';').next().unwrap_or("").trim().to_string());
-            let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+            let digest = content_digest(&resp.headers);
+            let size = content_length(&resp.headers);
+            let media_type = resp.headers.get("content-type").map(essence);
+            self.discard(resp.body).await;
             match (status, digest, size, media_type) {
                 (200, Some(d), Some(s), Some(m)) if !m.is_empty() => Ok(Descriptor::new(m, d, s)),
                 (200, ..) => Ok(self
@@ -723,10 +724,9 @@ impl<T: Transport> Client<T> {
     ) -> Result<Digest, RegistryError> {
         let ep = self.origin_or_err()?;
         let what = format!(
-            "pushing manifest {}/{repository}:{reference}",
-            self.registry
-        )
-        .replace(":sha256:", "@sha256:");
+            "pushing manifest {}",
+            self.image_name(repository, reference)
+        );
         let mut h = Headers::new();
         h.set("Content-Type", media_type);
         let resp = self
@@ -744,7 +744,7 @@ impl<T: Transport> Client<T> {
             return Err(self.fail(resp, &what).await);
         }
         let digest = Digest::sha256(bytes);
-        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+        self.discard(resp.body).await;
         Ok(digest)
     }
 
@@ -771,7 +771,7 @@ impl<T: Transport> Client<T> {
         if !(200..300).contains(&resp.status) {
             return Err(self.fail(resp, &what).await);
         }
-        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+        self.discard(resp.body).await;
         Ok(())
     }
 
@@ -802,11 +802,8 @@ impl<T: Transport> Client<T> {
             )
             .await?;
         let status = resp.status;
-        let size = resp
-            .headers
-            .get("content-length")
-            .and_then(|s| s.trim().parse::<u64>().ok());
-        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+        let size = content_length(&resp.headers);
+        self.discard(resp.body).await;
         match status {
             200 => Ok(Some(size.unwrap_or(0))),
             404 => Ok(None),
@@ -840,10 +837,7 @@ impl<T: Transport> Client<T> {
                     &what,
                 )
                 .await?;
-            let length = resp
-                .headers
-                .get("content-length")
-                .and_then(|s| s.trim().parse::<u64>().ok());
+            let length = content_length(&resp.headers);
             match resp.status {
                 200 => Ok(BlobDownload {
                     body: resp.body,
@@ -855,7 +849,7 @@ impl<T: Transport> Client<T> {
                     let range = resp.headers.get("content-range").unwrap_or("");
                     let (start, total) = parse_content_range(range);
                     if start != Some(offset) {
-                        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+                        self.discard(resp.body).await;
                         return Err(RegistryError::Protocol {
                             what,
                             message: format!(
@@ -887,13 +881,8 @@ impl<T: Transport> Client<T> {
             descriptor.digest, self.registry
         );
         let bytes = self
-            .transport
-            .read_body(d.body, descriptor.size.max(SMALL_LIMIT))
-            .await
-            .map_err(|e| RegistryError::Transport {
-                what: what.clone(),
-                source: e,
-            })?;
+            .read(d.body, descriptor.size.max(SMALL_LIMIT), &what)
+            .await?;
         let mut v = Verifier::new(what, descriptor.digest.clone(), Some(descriptor.size));
         v.update(&bytes);
         v.finish()?;
@@ -931,7 +920,7 @@ impl<T: Transport> Client<T> {
         self.share_token(ep, &scopes, &[Scope::push(repository)]);
         match resp.status {
             201 if mount.is_some() => {
-                let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+                self.discard(resp.body).await;
                 Ok(UploadStart::Mounted)
             }
             202 => {
@@ -940,7 +929,7 @@ impl<T: Transport> Client<T> {
                     .headers
                     .get("location")
                     .map(|l| resolve_location(&format!("{base}{path}"), l));
-                let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+                self.discard(resp.body).await;
                 match location {
                     Some(location) => Ok(UploadStart::Session(Upload {
                         location,
@@ -1000,7 +989,7 @@ impl<T: Transport> Client<T> {
             return Err(self.fail(resp, &what).await);
         }
         self.advance(upload, &resp.headers, upload.offset + length);
-        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+        self.discard(resp.body).await;
         Ok(())
     }
 
@@ -1038,7 +1027,7 @@ impl<T: Transport> Client<T> {
             return Err(self.fail(resp, &what).await);
         }
         self.advance(upload, &resp.headers, 0);
-        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+        self.discard(resp.body).await;
         Ok(())
     }
 
@@ -1080,7 +1069,7 @@ impl<T: Transport> Client<T> {
         if resp.status != 201 && resp.status != 204 && resp.status != 200 {
             return Err(self.fail(resp, &what).await);
         }
-        let _ = self.transport.read_body(resp.body, ERROR_LIMIT).await;
+        self.discard(resp.body).await;
         Ok(())
     }
 
@@ -1099,7 +1088,7 @@ impl<T: Transport> Client<T> {
                 )
                 .await
             {
-                let _ = self.transport.read_body(r.body, ERROR_LIMIT).await;
+                self.discard(r.body).await;
             }
         }
     }
@@ -1110,13 +1099,7 @@ impl<T: Transport> Client<T> {
         n: Option<u32>,
         last: Option<&str>,
     ) -> Result<Page, RegistryError> {
-        let mut path = "/v2/_catalog".to_string();
-        if let Some(n) = n {
-            path = with_query(&path, "n", &n.to_string());
-        }
-        if let Some(l) = last {
-            path = with_query(&path, "last", l);
-        }
+        let path = page_query("/v2/_catalog", n, last);
         let what = format!("listing the repositories of {}", self.registry);
         self.page(&path, &[Scope::catalog()], "repositories", &what)
             .await
@@ -1129,13 +1112,7 @@ impl<T: Transport> Client<T> {
         n: Option<u32>,
         last: Option<&str>,
     ) -> Result<Page, RegistryError> {
-        let mut path = format!("/v2/{repository}/tags/list");
-        if let Some(n) = n {
-            path = with_query(&path, "n", &n.to_string());
-        }
-        if let Some(l) = last {
-            path = with_query(&path, "last", l);
-        }
+        let path = page_query(&format!("/v2/{repository}/tags/list"), n, last);
         let what = format!("listing the tags of {}/{repository}", self.registry);
         self.page(&path, &[Scope::pull(repository)], "tags", &what)
             .await
@@ -1164,14 +1141,7 @@ impl<T: Transport> Client<T> {
                 return Err(self.fail(resp, what).await);
             }
             let next = resp.headers.get("link").and_then(next_last);
-            let body = self
-                .transport
-                .read_body(resp.body, 16 << 20)
-                .await
-                .map_err(|e| RegistryError::Transport {
-                    what: what.to_string(),
-                    source: e,
-                })?;
+            let body = self.read(resp.body, 16 << 20, what).await?;
             let v: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
                     what: what.to_string(),
@@ -1193,31 +1163,46 @@ impl<T: Transport> Client<T> {
 
     /// Every repository, following pages.
     pub async fn catalog(&self) -> Result<Vec<String>, RegistryError> {
-        let mut all = Vec::new();
-        let mut last: Option<String> = None;
-        loop {
-            let p = self.catalog_page(Some(1000), last.as_deref()).await?;
-            all.extend(p.items);
-            match p.next {
-                Some(n) if Some(&n) != last.as_ref() => last = Some(n),
-                _ => return Ok(all),
-            }
-        }
+        every_page(|last| async move { self.catalog_page(Some(1000), last.as_deref()).await }).await
     }
 
     /// Every tag of a repository, following pages.
     pub async fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
-        let mut all = Vec::new();
-        let mut last: Option<String> = None;
-        loop {
-            let p = self
-                .tags_page(repository, Some(1000), last.as_deref())
-                .await?;
-            all.extend(p.items);
-            match p.next {
-                Some(n) if Some(&n) != last.as_ref() => last = Some(n),
-                _ => return Ok(all),
-            }
+        every_page(|last| async move {
+            self.tags_page(repository, Some(1000), last.as_deref())
+                .await
+        })
+        .await
+    }
+}
+
+/// `path` with the paging parameters `n` and `last` that are given.
+fn page_query(path: &str, n: Option<u32>, last: Option<&str>) -> String {
+    let mut path = path.to_string();
+    if let Some(n) = n {
+        path = with_query(&path, "n", &n.to_string());
+    }
+    if let Some(l) = last {
+        path = with_query(&path, "last", l);
+    }
+    path
+}
+
+/// The items of every page, asking `page` for the one after `last` until
+/// the registry names no next page (or names the same one again).
+async fn every_page<F, Fut>(mut page: F) -> Result<Vec<String>, RegistryError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page, RegistryError>>,
+{
+    let mut all = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let p = page(last.clone()).await?;
+        all.extend(p.items);
+        match p.next {
+            Some(n) if Some(&n) != last.as_ref() => last = Some(n),
+            _ => return Ok(all),
         }
     }
 }
@@ -1239,6 +1224,31 @@ fn api_error(what: String, status: u16, body: &[u8]) -> RegistryError {
             errors: ApiErrors(errors),
         }
     }
+}
+
+/// The `Content-Length` header's value.
+fn content_length(headers: &Headers) -> Option<u64> {
+    headers
+        .get("content-length")
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// The `Docker-Content-Digest` header's value.
+fn content_digest(headers: &Headers) -> Option<Digest> {
+    headers
+        .get("docker-content-digest")
+        .and_then(|d| d.trim().parse().ok())
+}
+
+/// A media type without its parameters: `application/json; charset=utf-8`
+/// → `application/json`.
+fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// `bytes 10-99/100` → (Some(10), Some(100)).
