@@ -132,6 +132,14 @@ fn parse_args(
     Ok(())
 }
 
+/// Where a word splitter is: between words, in a word, or in quotes.
+#[derive(PartialEq)]
+enum Phase {
+    Spaces,
+    Word,
+    Quote,
+}
+
 /// Takes the leading `--flag` words off `line`. Returns the byte offset and
 /// text of what follows, and the flags with quotes and escapes removed.
 ///
@@ -141,12 +149,6 @@ fn parse_args(
 /// characters. Real Dockerfiles have ASCII flags, and matching BuildKit
 /// matters more here than being right.
 fn extract_builder_flags(line: &str, escape: char) -> (usize, Cow<'_, str>, Vec<String>) {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
-    }
     let b = line.as_bytes();
     let is_space = |c: u8| matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | 0x85 | 0xA0);
     let esc = escape as u32;
@@ -206,17 +208,7 @@ fn extract_builder_flags(line: &str, escape: char) -> (usize, Cow<'_, str>, Vec<
                 pos += 1;
                 continue;
             }
-            let mut c = ch;
-            if u32::from(c) == esc {
-                if pos + 1 == b.len() {
-                    pos += 1;
-                    continue;
-                }
-                pos += 1;
-                c = b[pos];
-            }
-            word.push(char::from(c));
-            pos += 1;
+            pos = push_unescaped(&mut word, b, pos, esc);
             continue;
         }
         // Phase::Quote
@@ -225,20 +217,27 @@ fn extract_builder_flags(line: &str, escape: char) -> (usize, Cow<'_, str>, Vec<
             pos += 1;
             continue;
         }
-        let mut c = ch;
-        if u32::from(c) == esc {
-            if pos + 1 == b.len() {
-                phase = Phase::Word;
-                pos += 1;
-                continue;
-            }
-            pos += 1;
-            c = b[pos];
-        }
-        word.push(char::from(c));
-        pos += 1;
+        pos = push_unescaped(&mut word, b, pos, esc);
     }
     (b.len(), Cow::Borrowed(""), words)
+}
+
+/// Adds byte `pos` of `b` (inside it) to `word`, or the byte after it when
+/// it is the escape; returns where the next byte is. An escape at the very
+/// end adds nothing.
+fn push_unescaped(word: &mut String, b: &[u8], pos: usize, esc: u32) -> usize {
+    let at = if u32::from(b[pos]) == esc {
+        pos + 1
+    } else {
+        pos
+    };
+    match b.get(at) {
+        Some(&c) => {
+            word.push(char::from(c));
+            at + 1
+        }
+        None => at,
+    }
 }
 
 /// Quote-aware words; quotes and escapes are kept in the words (the
@@ -248,12 +247,6 @@ fn extract_builder_flags(line: &str, escape: char) -> (usize, Cow<'_, str>, Vec<
 /// of it, escapes included; the only one it drops is an escape at the very
 /// end), so words are cut out of `rest` rather than built up.
 pub(crate) fn parse_words(rest: &str, escape: char) -> Vec<&str> {
-    #[derive(PartialEq)]
-    enum Phase {
-        Spaces,
-        Word,
-        Quote,
-    }
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
     let mut quote = '\0';
@@ -347,29 +340,31 @@ fn whitespace_delimited(rest: &str) -> Vec<String> {
 const NOT_STRING_ARRAY: &str =
     "when using JSON array syntax, arrays must be comprised of strings only";
 
+/// A JSON string array, or else the whole text as one value.
 fn maybe_json(rest: &str, parts: &mut Parts) -> Result<(), String> {
     if rest.is_empty() {
         return Ok(());
     }
-    match parse_array(rest) {
-        JsonArray::Strings(v) => {
-            parts.value = v;
-            parts.json = true;
-        }
-        JsonArray::NotStrings => return Err(NOT_STRING_ARRAY.into()),
-        JsonArray::Invalid => parts.value = vec![rest.to_string()],
-    }
-    Ok(())
+    json_or(rest, parts, |r| vec![r.to_string()])
 }
 
+/// A JSON string array, or else the whitespace-separated words.
 fn maybe_json_to_list(rest: &str, parts: &mut Parts) -> Result<(), String> {
+    json_or(rest, parts, whitespace_delimited)
+}
+
+fn json_or(
+    rest: &str,
+    parts: &mut Parts,
+    not_json: impl FnOnce(&str) -> Vec<String>,
+) -> Result<(), String> {
     match parse_array(rest) {
         JsonArray::Strings(v) => {
             parts.value = v;
             parts.json = true;
         }
         JsonArray::NotStrings => return Err(NOT_STRING_ARRAY.into()),
-        JsonArray::Invalid => parts.value = whitespace_delimited(rest),
+        JsonArray::Invalid => parts.value = not_json(rest),
     }
     Ok(())
 }
