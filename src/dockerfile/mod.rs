@@ -31,6 +31,7 @@ mod syntax;
 use serde::Serialize;
 
 pub use expand::{expand, BuildArgs, Expanded, ExpandedStage};
+pub(crate) use instructions::suggest;
 pub use instructions::{
     Add, Arg, ArgPair, Cmd, Copy, Entrypoint, Env, Expose, Flag, From, Healthcheck,
     HealthcheckKind, Instruction, InstructionKind, Instructions, KeyValue, Label, Maintainer,

@@ -97,34 +97,9 @@ pub fn args_edit(cx: &Context, node: &Node, args_offset: usize, json: String) ->
 }
 
 /// A suggestion for a misspelt `name` among `options` (Levenshtein
-/// distance at most 2), as BuildKit suggests.
+/// distance at most 2, case counts), as BuildKit suggests.
 pub fn suggest<'a>(name: &str, options: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    for o in options {
-        if o == name {
-            return None;
-        }
-        let d = distance(name, o);
-        if d <= 2 && best.map_or(true, |b| d < b.0) {
-            best = Some((d, o));
-        }
-    }
-    best.map(|b| b.1.to_string())
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::dockerfile::suggest(name, options, true)
 }
 
 /// Pairs (earlier, later) of consecutive items of the same kind within a
