@@ -11,27 +11,10 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[macro_use]
 mod wasm_common;
 
-#[wasm_bindgen_test]
-fn parses_instructions_with_spans() {
-    wasm_common::parses_instructions_with_spans();
-}
-
-#[wasm_bindgen_test]
-fn broken_file_gives_diagnostics() {
-    wasm_common::broken_file_gives_diagnostics();
-}
-
-#[wasm_bindgen_test]
-fn odd_inputs_never_throw() {
-    wasm_common::odd_inputs_never_throw();
-}
-
-#[wasm_bindgen_test]
-fn version_is_the_crate_version() {
-    wasm_common::version_is_the_crate_version();
-}
+shared_tests!();
 
 /// In a page the result is a plain object a script can use directly.
 #[wasm_bindgen_test]

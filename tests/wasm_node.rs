@@ -6,26 +6,7 @@
 //! Natively this file is empty.
 #![cfg(target_arch = "wasm32")]
 
-use wasm_bindgen_test::wasm_bindgen_test;
-
+#[macro_use]
 mod wasm_common;
 
-#[wasm_bindgen_test]
-fn parses_instructions_with_spans() {
-    wasm_common::parses_instructions_with_spans();
-}
-
-#[wasm_bindgen_test]
-fn broken_file_gives_diagnostics() {
-    wasm_common::broken_file_gives_diagnostics();
-}
-
-#[wasm_bindgen_test]
-fn odd_inputs_never_throw() {
-    wasm_common::odd_inputs_never_throw();
-}
-
-#[wasm_bindgen_test]
-fn version_is_the_crate_version() {
-    wasm_common::version_is_the_crate_version();
-}
+shared_tests!();

@@ -8,6 +8,27 @@ use wasm_bindgen::JsValue;
 
 use layerkit::wasm::{parse_dockerfile, version};
 
+/// Declares every check below as a `#[wasm_bindgen_test]` of the file that
+/// invokes it (after `#[macro_use] mod wasm_common;`), under its own name.
+macro_rules! shared_tests {
+    () => {
+        shared_tests!(
+            parses_instructions_with_spans,
+            broken_file_gives_diagnostics,
+            odd_inputs_never_throw,
+            version_is_the_crate_version,
+        );
+    };
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test::wasm_bindgen_test]
+            fn $name() {
+                wasm_common::$name();
+            }
+        )*
+    };
+}
+
 /// The export's result as JSON. Panics (fails the test) if it threw.
 fn parse(source: &str) -> Value {
     let result = match parse_dockerfile(source) {
