@@ -11,11 +11,14 @@
 //! Which inputs BuildKit accepts was checked against its parser (PyPI
 //! `dockerfile`). Big inputs are generated here, never committed.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+use support::run_with_input;
 
 const BIN: &str = env!("CARGO_BIN_EXE_layerkit");
 
@@ -126,22 +129,8 @@ fn parse(bytes: &[u8]) -> Run {
 }
 
 fn parse_stdin(bytes: &[u8]) -> Run {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(["dockerfile", "parse", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running layerkit");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        // The CLI reads all of its input before it answers.
-        stdin.write_all(&input).unwrap();
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    // The CLI reads all of its input before it answers.
+    let out = run_with_input(Command::new(BIN).args(["dockerfile", "parse", "-"]), bytes);
     Run::from_output("<stdin>".into(), out)
 }
 

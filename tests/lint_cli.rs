@@ -1,11 +1,12 @@
 //! `layerkit lint` as a user runs it: formats, exit codes, configs, fixes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_layerkit"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use support::layerkit as bin;
+use support::run_with_input;
 
 /// A fresh directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -179,20 +180,7 @@ fn parse_errors_are_findings_and_the_rest_is_checked() {
 
 #[test]
 fn stdin_is_read() {
-    let mut child = bin()
-        .args(["lint", "-f", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"FROM debian\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(bin().args(["lint", "-f", "json", "-"]), b"FROM debian\n");
     let v = json(&out);
     assert_eq!(v[0]["file"], "<stdin>");
 }
@@ -245,21 +233,7 @@ fn fix_rewrites_only_what_it_fixes() {
 
 #[test]
 fn fix_on_stdin_prints_the_text() {
-    let mut child = bin()
-        .args(["lint", "--fix", "-q", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"FROM a:1 as b\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_input(bin().args(["lint", "--fix", "-q", "-"]), b"FROM a:1 as b\n");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "FROM a:1 AS b\n");
 }
 

@@ -5,11 +5,10 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use support::registry::{noise, output, umoci_image, Home, Registry};
-use support::{run_ok, scratch};
+use support::{run_ok, run_with_input, scratch};
 
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cr3t-Pa55word";
@@ -25,15 +24,10 @@ fn login(
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .args(["login", host, "-u", USER, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_with_input(
+        cmd.args(["login", host, "-u", USER, "--password-stdin"]),
+        format!("{password}\n").as_bytes(),
+    );
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).into(),
@@ -45,15 +39,8 @@ fn assert_no_secret(text: &str) {
     let b64 = {
         // base64 of user:password and of the password alone
         let enc = |s: &str| {
-            let out = Command::new("base64")
-                .arg("-w0")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut out = out;
-            out.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-            String::from_utf8(out.wait_with_output().unwrap().stdout).unwrap()
+            let out = run_with_input(Command::new("base64").arg("-w0"), s.as_bytes());
+            String::from_utf8(out.stdout).unwrap()
         };
         [enc(&format!("{USER}:{PASSWORD}")), enc(PASSWORD)]
     };

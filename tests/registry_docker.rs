@@ -9,11 +9,8 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use support::registry::{noise, output, umoci_image, Home, Registry};
-use support::{run_ok, scratch, Docker};
+use support::{run_ok, run_with_input, scratch, Docker};
 
 /// The engine is shared by the tests of this file; dockerd 20.10 has
 /// been seen to fail a pull when another client logs in meanwhile, so the
@@ -86,16 +83,17 @@ fn docker_logs_in_and_pulls_over_tls_with_basic_auth() {
     let reg = Registry::tls_basic("docker-tls", "bob", "pw-for-bob");
     let home = Home::new("docker-tls");
     let certs = reg.certs_d();
-    let mut login = home.layerkit();
-    login
-        .env("LAYERKIT_CERTS_D", &certs)
-        .args(["login", &reg.host, "-u", "bob", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = login.spawn().unwrap();
-    writeln!(child.stdin.take().unwrap(), "pw-for-bob").unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
+    let login = run_with_input(
+        home.layerkit().env("LAYERKIT_CERTS_D", &certs).args([
+            "login",
+            &reg.host,
+            "-u",
+            "bob",
+            "--password-stdin",
+        ]),
+        b"pw-for-bob\n",
+    );
+    assert!(login.status.success());
 
     let layout = scratch("docker-tls-layout").join("img");
     umoci_image(&layout, "t", &[("/f", noise(43, 50_000))]);
@@ -108,14 +106,12 @@ fn docker_logs_in_and_pulls_over_tls_with_basic_auth() {
             .arg(&target),
     );
 
-    let mut dl = docker.command();
-    dl.args(["login", &reg.host, "-u", "bob", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = dl.spawn().unwrap();
-    writeln!(child.stdin.take().unwrap(), "pw-for-bob").unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = run_with_input(
+        docker
+            .command()
+            .args(["login", &reg.host, "-u", "bob", "--password-stdin"]),
+        b"pw-for-bob\n",
+    );
     assert!(
         o.status.success(),
         "docker login: {}",

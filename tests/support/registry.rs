@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{die_with_parent, free_port, run_ok, scratch, wait_for};
+use super::{die_with_parent, free_port, run_ok, run_with_input, scratch, wait_for};
 
 /// How clients authenticate to a [`Registry`].
 #[derive(Clone, Debug)]
@@ -522,20 +522,13 @@ impl TokenServer {
                         b64url(header.to_string().as_bytes()),
                         b64url(claims.to_string().as_bytes())
                     );
-                    let mut child = Command::new("openssl")
-                        .args(["dgst", "-sha256", "-sign", "token.key"])
-                        .current_dir(&dir)
-                        .stdin(Stdio::piped())
-                        .stdout(Stdio::piped())
-                        .spawn()
-                        .unwrap();
-                    child
-                        .stdin
-                        .take()
-                        .unwrap()
-                        .write_all(signing_input.as_bytes())
-                        .unwrap();
-                    let sig = child.wait_with_output().unwrap().stdout;
+                    let sig = run_with_input(
+                        Command::new("openssl")
+                            .args(["dgst", "-sha256", "-sign", "token.key"])
+                            .current_dir(&dir),
+                        signing_input.as_bytes(),
+                    )
+                    .stdout;
                     let jwt = format!("{signing_input}.{}", b64url(&sig));
                     (
                         "200 OK",
