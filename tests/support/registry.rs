@@ -52,50 +52,38 @@ fn openssl(dir: &Path, args: &[&str]) {
     run_ok(Command::new("openssl").current_dir(dir).args(args));
 }
 
-/// Makes `ca.crt`/`ca.key` and a server certificate for 127.0.0.1 and
-/// localhost signed by it (`server.crt`/`server.key`) in `dir`.
-pub fn make_tls(dir: &Path) {
+/// A new RSA key (`key`) and a self-signed certificate for `subject`
+/// (`cert`) in `dir`, valid two days.
+fn self_signed(dir: &Path, subject: &str, key: &str, cert: &str) {
     openssl(
         dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=layerkit test CA",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject,
+            "-keyout", key, "-out", cert,
         ],
     );
+}
+
+/// A new RSA key (`key`) and a certificate for `subject` (`cert`) signed by
+/// the CA in `dir` (`ca.crt`, `ca.key`), valid two days, with the X.509
+/// `extensions` (lines of an openssl extfile).
+fn ca_signed(dir: &Path, subject: &str, key: &str, cert: &str, extensions: &str) {
+    let csr = format!("{cert}.csr");
+    let ext = format!("{cert}.ext");
     openssl(
         dir,
         &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", key, "-out", &csr,
         ],
     );
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n").unwrap();
+    std::fs::write(dir.join(&ext), extensions).unwrap();
     openssl(
         dir,
         &[
             "x509",
             "-req",
             "-in",
-            "server.csr",
+            &csr,
             "-CA",
             "ca.crt",
             "-CAkey",
@@ -104,10 +92,23 @@ pub fn make_tls(dir: &Path) {
             "-days",
             "2",
             "-extfile",
-            "ext.cnf",
+            &ext,
             "-out",
-            "server.crt",
+            cert,
         ],
+    );
+}
+
+/// Makes `ca.crt`/`ca.key` and a server certificate for 127.0.0.1 and
+/// localhost signed by it (`server.crt`/`server.key`) in `dir`.
+pub fn make_tls(dir: &Path) {
+    self_signed(dir, "/CN=layerkit test CA", "ca.key", "ca.crt");
+    ca_signed(
+        dir,
+        "/CN=127.0.0.1",
+        "server.key",
+        "server.crt",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
     );
 }
 
@@ -158,45 +159,12 @@ impl Registry {
     pub fn certs_d_with_client_cert(&self) -> PathBuf {
         let d = self.certs_d();
         let host_dir = d.join(&self.host);
-        openssl(
+        ca_signed(
             &self.dir,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                "/CN=layerkit test client",
-                "-keyout",
-                "client.key",
-                "-out",
-                "client.csr",
-            ],
-        );
-        std::fs::write(
-            self.dir.join("client-ext.cnf"),
+            "/CN=layerkit test client",
+            "client.key",
+            "client.cert",
             "extendedKeyUsage=clientAuth\n",
-        )
-        .unwrap();
-        openssl(
-            &self.dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "client.csr",
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "client-ext.cnf",
-                "-out",
-                "client.cert",
-            ],
         );
         std::fs::copy(self.dir.join("client.cert"), host_dir.join("client.cert")).unwrap();
         std::fs::copy(self.dir.join("client.key"), host_dir.join("client.key")).unwrap();
@@ -408,24 +376,7 @@ fn query_values(query: &str, key: &str) -> Vec<String> {
 
 impl TokenServer {
     fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=layerkit token signer",
-                "-keyout",
-                "token.key",
-                "-out",
-                "token.crt",
-            ],
-        );
+        self_signed(dir, "/CN=layerkit token signer", "token.key", "token.crt");
         let der = Command::new("openssl")
             .args(["x509", "-in", "token.crt", "-outform", "DER"])
             .current_dir(dir)
