@@ -2,30 +2,18 @@
 // retag and writeDockerArchive. The archive is streamed to a file from its
 // parts (layer blobs piped from disk, never held whole) and checked with
 // skopeo, the peer that reads docker-archives.
-// Uses LAYERKIT_NODE_PKG (a wasm-bindgen --target nodejs build) when set,
-// else the package .ci/package built (pkg/nodejs), else builds one with
-// benches/build-wasm-node.sh.
+// The package's Node build comes from nodePackage() (see packed.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { nodePackage } from './packed.mjs';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
-let pkg = process.env.LAYERKIT_NODE_PKG;
-if (!pkg && existsSync(path.join(root, 'pkg/nodejs/layerkit.js'))) {
-  pkg = path.join(root, 'pkg/nodejs/layerkit.js');
-}
-if (!pkg) {
-  pkg = path.join(root, 'target/wasm-node/layerkit.js');
-  if (!existsSync(pkg)) execFileSync(path.join(root, 'benches/build-wasm-node.sh'), { stdio: 'inherit' });
-}
-const { assembleImage, mutateConfig, retag, writeDockerArchive } = createRequire(import.meta.url)(pkg);
+const { assembleImage, mutateConfig, retag, writeDockerArchive } = nodePackage();
 
 const sha256 = (b) => 'sha256:' + createHash('sha256').update(b).digest('hex');
 

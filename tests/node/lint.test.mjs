@@ -1,25 +1,10 @@
 // The npm package's lint API from Node: `lint(source, config?)` and `rules()`.
-// Uses LAYERKIT_NODE_PKG (a wasm-bindgen --target nodejs build) when set,
-// else the package .ci/package built (pkg/nodejs), else builds one with
-// benches/build-wasm-node.sh.
+// The package's Node build comes from nodePackage() (see packed.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { nodePackage } from './packed.mjs';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
-let pkg = process.env.LAYERKIT_NODE_PKG;
-if (!pkg && existsSync(path.join(root, 'pkg/nodejs/layerkit.js'))) {
-  pkg = path.join(root, 'pkg/nodejs/layerkit.js');
-}
-if (!pkg) {
-  pkg = path.join(root, 'target/wasm-node/layerkit.js');
-  if (!existsSync(pkg)) execFileSync(path.join(root, 'benches/build-wasm-node.sh'), { stdio: 'inherit' });
-}
-const { lint, rules } = createRequire(import.meta.url)(pkg);
+const { lint, rules } = nodePackage();
 
 test('lint reports findings with positions', () => {
   const f = lint('FROM debian\nMAINTAINER me\n');

@@ -5,6 +5,8 @@
 // project. node --test runs each file in its own process, so the result is
 // kept in target/npm-packed/<hash of pkg/>/ and made once per build.
 //
+// nodePackage(): the package's Node build, loaded with require.
+//
 // cli(...args): the `layerkit` CLI (built with `cargo build --features cli`
 // when missing), its standard output.
 
@@ -14,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import {
   existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -102,3 +105,19 @@ export function imageFixtures() {
 }
 
 export const realFixtures = path.resolve(root, '../shared/fixtures/real');
+
+/** The package's Node build (what `require('layerkit')` gives in Node):
+ *  LAYERKIT_NODE_PKG (a wasm-bindgen --target nodejs build) when set, else
+ *  the one .ci/package built (pkg/nodejs), else one built now with
+ *  benches/build-wasm-node.sh (target/wasm-node). */
+export function nodePackage() {
+  let pkg = process.env.LAYERKIT_NODE_PKG;
+  if (!pkg && existsSync(path.join(root, 'pkg/nodejs/layerkit.js'))) {
+    pkg = path.join(root, 'pkg/nodejs/layerkit.js');
+  }
+  if (!pkg) {
+    pkg = path.join(root, 'target/wasm-node/layerkit.js');
+    if (!existsSync(pkg)) execFileSync(path.join(root, 'benches/build-wasm-node.sh'), { stdio: 'inherit' });
+  }
+  return createRequire(import.meta.url)(pkg);
+}
