@@ -7,11 +7,9 @@
 # medians, the load average, CPU times and peak memory (/usr/bin/time).
 #
 #   benches/image_inspect.sh [ROUNDS]   (default 5; data cached in target/bench-image/)
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 data="$root/target/bench-image"
 mkdir -p "$data"
-cd "$root"
 rounds=${1:-5}
 
 if [ ! -f "$data/archive.tar" ]; then
@@ -61,16 +59,14 @@ PY
 fi
 
 
-cargo build -q --release --features cli
-lk="$root/target/release/layerkit"
+build_cli
 ls -l "$data/layer.tar.gz" "$data/archive.tar" >&2
 cat "$data/archive.tar" > /dev/null  # warm the page cache
 
 # wasm under Node: the npm package's ImageReader, fed 1 MiB chunks.
 have_wasm=
 if command -v wasm-bindgen >/dev/null && command -v node >/dev/null; then
-  cargo build -q --release --target wasm32-unknown-unknown --lib
-  wasm-bindgen --target nodejs --out-dir "$data/wasm" "$root/target/wasm32-unknown-unknown/release/layerkit.wasm"
+  build_wasm_node "$data/wasm"
   cat > "$data/wasm/bench.cjs" <<'JS'
 const fs = require("fs");
 const { ImageReader } = require("./layerkit.js");

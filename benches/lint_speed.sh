@@ -5,21 +5,15 @@
 # ratios. Goal: layerkit >= 100x faster.
 #
 #   benches/lint_speed.sh            (HADOLINT=/path/to/hadolint to override)
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+. "$(dirname "$0")/common.sh"
 hadolint=${HADOLINT:-}
 for c in "$root/target/oracles/bin/hadolint" /work/main/target/oracles/bin/hadolint "$(command -v hadolint || true)"; do
   [ -z "$hadolint" ] && [ -n "$c" ] && [ -x "$c" ] && hadolint=$c
 done
 [ -x "$hadolint" ] || { echo "hadolint not found: run .ci/setup --deps-only or set HADOLINT" >&2; exit 1; }
-cargo build -q --release --features cli
-lk=target/release/layerkit
+build_cli
 files=(../shared/corpus/dockerfiles/*)
 n=${#files[@]}
-
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 ours=$(for i in $(seq 10); do
   t0=$(now); "$lk" lint --no-fail -f json "${files[@]}" >/dev/null; t1=$(now)

@@ -13,11 +13,9 @@
 # Goals: native at least as fast as BuildKit's parser; the wasm build in
 # Node within 2x of native for the same work (parse, typed instructions,
 # result as plain objects). Results go to benches/RESULTS.md.
-set -euo pipefail
+. "$(dirname "$0")/common.sh"
 
 secs=${1:-3}
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf '\033[1m--> %s\033[0m\n' "$*" >&2; }
 die() { printf 'parse.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -35,9 +33,8 @@ if [ -z "$pkg" ]; then
     cargo install -q wasm-bindgen-cli --version "$want" --force
   fi
   say "building the wasm module (release profile) for Node"
-  cargo build -q --release --target wasm32-unknown-unknown --lib
   pkg=$root/target/bench/wasm-nodejs
-  wasm-bindgen --target nodejs --out-dir "$pkg" target/wasm32-unknown-unknown/release/layerkit.wasm
+  build_wasm_node "$pkg"
 fi
 # The bench-only module, built from a copy next to the root Cargo.lock's
 # versions so that its wasm-bindgen matches the CLI.

@@ -11,8 +11,7 @@
 # unique per run so skopeo's blob-info cache cannot mount from earlier runs. Prints the median
 # seconds, the ratio skopeo/layerkit (> 1: layerkit faster) and layerkit's
 # peak RSS (GNU time).
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 runs=${1:-3}
 lk="$root/target/release/layerkit"
 [ -x "$lk" ] || { echo "build first: cargo build --release --features cli" >&2; exit 1; }
@@ -53,8 +52,6 @@ YML
 }
 stop_registry() { kill "$regpid"; wait "$regpid" 2>/dev/null || true; }
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 export HOME="$work/home" XDG_DATA_HOME="$work/xdg" XDG_CONFIG_HOME="$work/cfg" DOCKER_CONFIG="$work/docker"
 reg="127.0.0.1:$port"
 

@@ -6,29 +6,19 @@
 # with `gzip -d` (same bytes) and that skopeo reads the image.
 #
 #   benches/store_compress.sh      (data cached in target/bench-store/)
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 data="$root/target/bench-store"
-lk="$root/target/release/layerkit"
 mkdir -p "$data"
-cd "$root"
-cargo build -q --release --features cli
+build_cli
 
-if [ ! -f "$data/layer.tar" ]; then
-  # ~1 GiB of real image content: shared libraries and a browser build.
-  tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner \
-    -cf "$data/layer.tar" -C / usr/lib/x86_64-linux-gnu usr/lib/chromium 2>/dev/null || true
-fi
+real_content_tar "$data/layer.tar"
 size=$(stat -c %s "$data/layer.tar")
 echo "input: $data/layer.tar, $size bytes"
 cat "$data/layer.tar" > /dev/null   # warm the page cache for everyone
 
 t() { # name, command… → prints "name wall-seconds peakKB cpu-seconds"
   local name=$1; shift
-  local out
-  out=$( { /usr/bin/time -f "%e %M %U %S" "$@" >/dev/null; } 2>&1 | tail -1)
-  read -r e m u s <<<"$out"
-  echo "$name $e $m $(python3 -c "print(round($u+$s, 2))")"
+  echo "$name $(measure "$@")"
 }
 
 export LAYERKIT_ROOT="$data/store-compress"

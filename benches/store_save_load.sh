@@ -5,17 +5,11 @@
 # peak memory from /usr/bin/time. Prints the ratios to cp.
 #
 #   benches/store_save_load.sh     (data cached in target/bench-store/)
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/common.sh"
 data="$root/target/bench-store"
-lk="$root/target/release/layerkit"
 mkdir -p "$data"
-cd "$root"
-cargo build -q --release --features cli
-if [ ! -f "$data/layer.tar" ]; then
-  tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner \
-    -cf "$data/layer.tar" -C / usr/lib/x86_64-linux-gnu usr/lib/chromium 2>/dev/null || true
-fi
+build_cli
+real_content_tar "$data/layer.tar"
 src="$data/store-src"
 if [ ! -d "$src" ]; then
   LAYERKIT_ROOT="$src" "$lk" import --compression none "$data/layer.tar" big:1 >/dev/null
@@ -26,14 +20,13 @@ echo "image: $size bytes in one archive"
 cat "$data/image.tar" "$data/layer.tar" > /dev/null
 
 best() { # command… → "seconds peakKB cpu-seconds" of the fastest of 3 runs
-  local best_s=999999 best_kb=0 best_cpu=0 out s kb u sy
+  local best_s=999999 best_kb=0 best_cpu=0 s kb cpu
   for _ in 1 2 3; do
     rm -rf "$data/store-dst" "$data/copy.tar" "$data/saved.tar"
     sync
-    out=$( { /usr/bin/time -f "%e %M %U %S" "$@" >/dev/null; } 2>&1 | tail -1)
-    read -r s kb u sy <<<"$out"
+    read -r s kb cpu < <(measure "$@")
     if python3 -c "import sys; sys.exit(0 if $s < $best_s else 1)"; then
-      best_s=$s; best_kb=$kb; best_cpu=$(python3 -c "print(round($u+$sy, 2))")
+      best_s=$s; best_kb=$kb; best_cpu=$cpu
     fi
   done
   echo "$best_s $best_kb $best_cpu"

@@ -6,9 +6,7 @@
 #
 #   benches/wasm_size.sh            build pkg/ (.ci/package), then measure
 #   benches/wasm_size.sh --no-build measure pkg/ as it is
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+. "$(dirname "$0")/common.sh"
 [ "${1:-}" = "--no-build" ] || .ci/package >/dev/null 2>&1 || .ci/package
 # module name and budget (0: none), one per line
 modules=$(python3 -c '

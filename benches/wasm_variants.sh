@@ -6,9 +6,7 @@
 # configuration. Takes a few minutes: every variant is a full release build.
 #
 #   benches/wasm_variants.sh
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+. "$(dirname "$0")/common.sh"
 export PATH="$HOME/.cargo/bin:$PATH"
 out="$root/target/wasm-variants"
 wasm_opt="$root/tests/node/node_modules/binaryen/bin/wasm-opt"

@@ -1,0 +1,45 @@
+# Sourced by the benchmark scripts, first thing:
+#
+#   . "$(dirname "$0")/common.sh"
+#
+# Strict mode, $root (the project, also the working directory) and the
+# helpers more than one benchmark needs.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+# Builds the release CLI (quietly) and sets $lk to it.
+build_cli() {
+  cargo build -q --release --features cli
+  lk="$root/target/release/layerkit"
+}
+
+# Builds the library for wasm32 (release) and wraps it for Node with
+# wasm-bindgen into DIR (DIR/layerkit.js + layerkit_bg.wasm).
+build_wasm_node() {
+  cargo build -q --release --target wasm32-unknown-unknown --lib
+  wasm-bindgen --target nodejs --out-dir "$1" "$root/target/wasm32-unknown-unknown/release/layerkit.wasm"
+}
+
+# FILE: ~1 GiB of real image content (shared libraries and a browser
+# build) as one tar, made once.
+real_content_tar() {
+  [ -f "$1" ] && return
+  tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner \
+    -cf "$1" -C / usr/lib/x86_64-linux-gnu usr/lib/chromium 2>/dev/null || true
+}
+
+# Runs a command (its output dropped) under GNU time; prints
+# "wall-seconds peak-KB cpu-seconds" (cpu = user + sys).
+measure() {
+  local out e m u s
+  out=$( { /usr/bin/time -f "%e %M %U %S" "$@" >/dev/null; } 2>&1 | tail -1)
+  read -r e m u s <<<"$out"
+  echo "$e $m $(python3 -c "print(round($u+$s, 2))")"
+}
+
+# Seconds since the epoch, to the nanosecond.
+now() { date +%s.%N; }
+
+# The median of the numbers on standard input, one per line.
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
