@@ -236,12 +236,15 @@ fn a_bomb_is_refused_the_same_way() {
     assert!(out.contains("decompression bomb"), "{out}");
 }
 
+/// Captured files: (path, data), shared with the reader's worker thread.
+type Captured = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// Keeps the data of files whose name ends in `want`; fails on the data
 /// of the file after the first `fail_after` ones, if set.
 struct Keep {
     want: &'static str,
     fail_after: Option<usize>,
-    got: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    got: Captured,
 }
 
 impl Capture for Keep {

@@ -461,7 +461,7 @@ impl Word<'_> {
                 if self.lex.skip_unset_env && value.is_none() {
                     return Ok(format!("${{{name}{modifier}{word}}}"));
                 }
-                let empty = value.as_deref().map_or(true, str::is_empty);
+                let empty = value.as_deref().is_none_or(str::is_empty);
                 let unset = value.is_none() || (colon && empty);
                 match op {
                     Some('-') => Ok(if unset {

@@ -1244,7 +1244,7 @@ impl<'s> Parser<'s> {
                     timed = true;
                     self.pos += 4;
                     self.skip_blanks();
-                    if self.starts("-p") && self.peek_at(2).map_or(true, is_meta) {
+                    if self.starts("-p") && self.peek_at(2).is_none_or(is_meta) {
                         self.pos += 2;
                     }
                 }

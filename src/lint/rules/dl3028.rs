@@ -56,7 +56,7 @@ fn check(cx: &Context, out: &mut Report) {
                 let words = cmd
                     .positional(WITH_VALUE)
                     .into_iter()
-                    .filter(|w| end.map_or(true, |e| w.span.start < cmd.args()[e].span.start));
+                    .filter(|w| end.is_none_or(|e| w.span.start < cmd.args()[e].span.start));
                 let bad = unpinned(part, words, &["install", "i", "--"], |v| v.contains(':'));
                 (!bad.is_empty()).then_some(bad)
             })

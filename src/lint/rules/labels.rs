@@ -167,11 +167,11 @@ pub fn is_semver(s: &str) -> bool {
     let c: Vec<&str> = core.split('.').collect();
     c.len() == 3
         && c.iter().all(|p| num(p))
-        && pre.map_or(true, |p| {
+        && pre.is_none_or(|p| {
             p.split('.')
                 .all(|x| ident(x) && (!x.bytes().all(|b| b.is_ascii_digit()) || num(x)))
         })
-        && build.map_or(true, |b| b.split('.').all(ident))
+        && build.is_none_or(|b| b.split('.').all(ident))
 }
 
 /// An e-mail address (RFC 5322 addr-spec): a dot-atom or quoted local part,

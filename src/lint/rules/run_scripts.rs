@@ -146,9 +146,7 @@ fn onbuild_run(sub: &Node) -> Run {
 }
 
 fn shell_is_posix(cx: &Context, item: &Item) -> bool {
-    cx.shell_at(item.index)
-        .first()
-        .map_or(true, |s| is_posix(s))
+    cx.shell_at(item.index).first().is_none_or(|s| is_posix(s))
 }
 
 /// Whether a `SHELL` executable or `# hadolint shell=` value is a POSIX-like
