@@ -1,41 +1,66 @@
 #!/usr/bin/env bash
 # Benchmark: making a compressed layer from a 1 GiB tar (`layerkit import`,
 # parallel gzip and zstd) against `pigz -6` (and `zstd -3 -T0`) on the same
-# data, each writing its output to the same disk. Prints times, the ratio
-# to pigz, peak memory, output sizes, and checks that the layer reads back
-# with `gzip -d` (same bytes) and that skopeo reads the image.
+# data, each writing its output to the same disk — in the same run,
+# interleaved round by round (a change in the machine's load then hits
+# every contender alike), with medians, CPU times (user + sys), peak memory
+# (/usr/bin/time), output sizes and the load average. Checks that the
+# layers read back with `gzip -d` / `zstd -d` (same bytes as the input)
+# and that skopeo reads the images.
 #
-#   benches/store_compress.sh      (data cached in target/bench-store/)
+#   benches/store_compress.sh [ROUNDS]   (default 5; data cached in target/bench-store/)
+#
+# ALT_LAYERKIT=/path/to/layerkit adds another build as one more contender
+# ("alt import gzip"), to compare two versions in the same run.
 . "$(dirname "$0")/common.sh"
 data="$root/target/bench-store"
+rounds=${1:-5}
+# NICE=-20 runs every contender at that priority (as root): on a shared
+# machine, the closest to an idle one (other jobs wait while each runs).
+nice=
+[ -n "${NICE:-}" ] && nice="nice -n $NICE"
 mkdir -p "$data"
 build_cli
 
 real_content_tar "$data/layer.tar"
 size=$(stat -c %s "$data/layer.tar")
-echo "input: $data/layer.tar, $size bytes"
 cat "$data/layer.tar" > /dev/null   # warm the page cache for everyone
 
-t() { # name, command… → prints "name wall-seconds peakKB cpu-seconds"
-  local name=$1; shift
-  echo "$name $(measure "$@")"
-}
+d=$data
+# name|output file or store|command; each round runs them all once, in order.
+runs=(
+  "pigz -6|$d/out.pigz.gz|sh -c 'pigz -6 -c $d/layer.tar > $d/out.pigz.gz'"
+  "layerkit import gzip|$d/store-gzip|env LAYERKIT_ROOT=$d/store-gzip $lk import -q --compression gzip $d/layer.tar bench:gzip"
+  "layerkit import zstd|$d/store-zstd|env LAYERKIT_ROOT=$d/store-zstd $lk import -q --compression zstd $d/layer.tar bench:zstd"
+  "zstd -3 -T0|$d/out.zst|sh -c 'zstd -3 -T0 -q -c $d/layer.tar > $d/out.zst'"
+)
+if [ -n "${ALT_LAYERKIT:-}" ]; then
+  runs+=("alt import gzip|$d/store-alt|env LAYERKIT_ROOT=$d/store-alt $ALT_LAYERKIT import -q --compression gzip $d/layer.tar bench:gzip")
+fi
 
-export LAYERKIT_ROOT="$data/store-compress"
-rm -rf "$LAYERKIT_ROOT"
-read -r _ pigz_s pigz_kb pigz_cpu < <(t pigz sh -c "pigz -6 -c '$data/layer.tar' > '$data/out.pigz.gz'")
-read -r _ gz_s gz_kb gz_cpu < <(t lk-gzip "$lk" import --compression gzip "$data/layer.tar" bench:gzip)
-read -r _ zs_s zs_kb zs_cpu < <(t lk-zstd "$lk" import --compression zstd "$data/layer.tar" bench:zstd)
-read -r _ zcli_s zcli_kb zcli_cpu < <(t zstd sh -c "zstd -3 -T0 -q -c '$data/layer.tar' > '$data/out.zst'")
+log="$data/times-compress.txt"
+: > "$log"
+loads=()
+for ((r = 1; r <= rounds; r++)); do
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+  for run in "${runs[@]}"; do
+    IFS='|' read -r name out cmd <<<"$run"
+    rm -rf "$out"
+    sync
+    eval "/usr/bin/time -f '%e %U %S %M' -o $data/time.txt $nice $cmd" > /dev/null
+    echo "$name|$(tail -1 "$data/time.txt")" >> "$log"
+  done
+done
+loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 
-blob() { # tag → path of its layer blob
+blob() { # store, tag → path of its layer blob
   local m
-  m=$("$lk" images --no-trunc --format '{{.Digest}}' "$1")
+  m=$(LAYERKIT_ROOT=$1 "$lk" images --no-trunc --format '{{.Digest}}' "$2")
   python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["layers"][0]["digest"].split(":")[1])' \
-    "$LAYERKIT_ROOT/blobs/sha256/${m#sha256:}"
+    "$1/blobs/sha256/${m#sha256:}" | sed "s|^|$1/blobs/sha256/|"
 }
-gz_blob="$LAYERKIT_ROOT/blobs/sha256/$(blob bench:gzip)"
-zs_blob="$LAYERKIT_ROOT/blobs/sha256/$(blob bench:zstd)"
+gz_blob=$(blob "$d/store-gzip" bench:gzip)
+zs_blob=$(blob "$d/store-zstd" bench:zstd)
 
 # Reads back: gzip -d and zstd -d give the input bytes; skopeo reads the image.
 want=$(sha256sum < "$data/layer.tar" | cut -d' ' -f1)
@@ -43,18 +68,45 @@ got=$(gzip -dc "$gz_blob" | sha256sum | cut -d' ' -f1)
 [ "$want" = "$got" ] || { echo "gzip -d of our layer differs from the input" >&2; exit 1; }
 got=$(zstd -dc "$zs_blob" | sha256sum | cut -d' ' -f1)
 [ "$want" = "$got" ] || { echo "zstd -d of our layer differs from the input" >&2; exit 1; }
-skopeo inspect "oci:$LAYERKIT_ROOT:docker.io/library/bench:gzip" >/dev/null
-skopeo inspect "oci:$LAYERKIT_ROOT:docker.io/library/bench:zstd" >/dev/null
+skopeo inspect "oci:$d/store-gzip:docker.io/library/bench:gzip" >/dev/null
+skopeo inspect "oci:$d/store-zstd:docker.io/library/bench:zstd" >/dev/null
 echo "read back: gzip -d and zstd -d give the input; skopeo inspects both images"
 
-# On a shared machine wall time depends on what else runs; CPU seconds
-# (user + sys) are what the work costs, and equal wall time × 2 on an idle
-# 2-core machine when both cores are kept busy.
-printf '%-24s %8s %8s %8s %14s %9s %9s\n' tool wall-s cpu-s peak-MB output-bytes wall-vs cpu-vs
-row() { printf '%-24s %8s %8s %8s %14s %9s %9s\n' "$1" "$2" "$5" "$(( $3 / 1024 ))" "$4" \
-  "$(python3 -c "print(f'{$pigz_s/$2:.2f}x')")" "$(python3 -c "print(f'{$pigz_cpu/$5:.2f}x')")"; }
-row "pigz -6 (2 threads)" "$pigz_s" "$pigz_kb" "$(stat -c %s "$data/out.pigz.gz")" "$pigz_cpu"
-row "layerkit import gzip" "$gz_s" "$gz_kb" "$(stat -c %s "$gz_blob")" "$gz_cpu"
-row "layerkit import zstd" "$zs_s" "$zs_kb" "$(stat -c %s "$zs_blob")" "$zs_cpu"
-row "zstd -3 -T0" "$zcli_s" "$zcli_kb" "$(stat -c %s "$data/out.zst")" "$zcli_cpu"
-rm -f "$data/out.pigz.gz" "$data/out.zst"
+sizes="$data/sizes.txt"
+{
+  echo "pigz -6|$(stat -c %s "$d/out.pigz.gz")"
+  echo "layerkit import gzip|$(stat -c %s "$gz_blob")"
+  echo "layerkit import zstd|$(stat -c %s "$zs_blob")"
+  echo "zstd -3 -T0|$(stat -c %s "$d/out.zst")"
+  if [ -n "${ALT_LAYERKIT:-}" ]; then
+    echo "alt import gzip|$(stat -c %s "$(blob "$d/store-alt" bench:gzip)")"
+  fi
+} > "$sizes"
+
+echo
+echo "input: $data/layer.tar, $size bytes"
+echo "$rounds rounds, interleaved; 1-min load average at the start of each round and at the end: ${loads[*]} ($(nproc) cores)"
+python3 - "$log" "$sizes" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, t = line.rstrip("\n").split("|")
+    e, u, s, m = t.split()
+    rows.setdefault(name, []).append((float(e), float(u) + float(s), int(m)))
+sizes = dict(l.rstrip("\n").split("|") for l in open(sys.argv[2]))
+med = {n: statistics.median(x[0] for x in v) for n, v in rows.items()}
+cpu = {n: statistics.median(x[1] for x in v) for n, v in rows.items()}
+p = "pigz -6"
+print(f"{'':22} {'median s':>8} {'best s':>7} {'CPU s':>6} {'peak MB':>7} {'output bytes':>13} {'vs pigz':>7} {'CPU vs':>6}  every run (wall s)")
+for n, v in rows.items():
+    walls = " ".join(f"{x[0]:.2f}" for x in v)
+    peak = max(x[2] for x in v) / 1024
+    print(f"{n:22} {med[n]:8.2f} {min(x[0] for x in v):7.2f} {cpu[n]:6.2f} {peak:7.1f} {int(sizes[n]):13,d} "
+          f"{med[p] / med[n]:6.2f}x {cpu[p] / cpu[n]:5.2f}x  {walls}")
+print()
+for n in ["layerkit import gzip", "alt import gzip"]:
+    if n in med:
+        print(f"{p} / {n}: {med[p] / med[n]:.2f}x faster (medians), {cpu[p] / cpu[n]:.2f}x less CPU; "
+              f"output {int(sizes[n]) / int(sizes[p]) - 1:+.2%} vs pigz   goal >= 1.5x")
+PY
+rm -f "$d/out.pigz.gz" "$d/out.zst"

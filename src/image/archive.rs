@@ -111,9 +111,11 @@ impl Collector {
         }
     }
 
-    /// Natively, a layer is read on two threads once `threshold` of its
-    /// stored bytes have passed (default [`PARALLEL_THRESHOLD`]): this
-    /// thread decompresses, a second one hashes and lists. `None` keeps
+    /// Natively, a compressed layer is read on two threads once
+    /// `threshold` of its stored bytes have passed (default
+    /// [`PARALLEL_THRESHOLD`]): this thread decompresses, a second one
+    /// hashes and lists. (An uncompressed layer is hashed once and listed
+    /// on this thread: there is nothing to split off.) `None` keeps
     /// everything on the calling thread. The results are the same.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn set_parallel(&mut self, threshold: Option<u64>) {

@@ -427,13 +427,21 @@ impl BlobScan {
                 Ok(())
             }
             Scan::Layer(dec) => {
+                // An uncompressed layer has nothing to split off: its one
+                // hash (the diff id is the stored digest) and its listing
+                // run here, on the caller's bytes, without copies.
+                #[cfg(not(target_arch = "wasm32"))]
+                let compressed = dec.compression() != Some(Compression::None);
                 if let Some(out) = dec.get_mut() {
                     out.budget = self
                         .limits
                         .bomb_floor
                         .max(self.size.saturating_mul(self.limits.max_ratio));
                     #[cfg(not(target_arch = "wasm32"))]
-                    if self.stored_here && self.parallel.is_some_and(|t| self.size >= t) {
+                    if compressed
+                        && self.stored_here
+                        && self.parallel.is_some_and(|t| self.size >= t)
+                    {
                         // One attempt: a failed start stays on this thread.
                         self.parallel = None;
                         let stored = std::mem::replace(&mut self.hasher, Hasher::sha256());

@@ -52,8 +52,10 @@ pub fn threads() -> usize {
         .unwrap_or(1)
 }
 
+/// A compressed block and the input buffer it came from (for reuse).
+type Done = io::Result<(Vec<u8>, Vec<u8>)>;
 /// A block, the 32 KiB of input before it, where to send the result.
-type Job = (Vec<u8>, Vec<u8>, SyncSender<io::Result<Vec<u8>>>);
+type Job = (Vec<u8>, Vec<u8>, SyncSender<Done>);
 
 /// Deflate's window: how far back a match can reach.
 const WINDOW: usize = 32 * 1024;
@@ -68,8 +70,10 @@ pub struct ParGzWriter<W: Write> {
     crc: crc32fast::Hasher,
     len: u64,
     jobs: Option<SyncSender<Job>>,
-    pending: std::collections::VecDeque<Receiver<io::Result<Vec<u8>>>>,
+    pending: std::collections::VecDeque<Receiver<Done>>,
     max_pending: usize,
+    /// Input buffers back from finished blocks.
+    spare: Vec<Vec<u8>>,
     workers: Vec<JoinHandle<()>>,
     header_written: bool,
 }
@@ -80,16 +84,23 @@ impl<W: Write> ParGzWriter<W> {
         let (tx, rx) = sync_channel::<Job>(threads);
         let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
         let workers = (0..threads)
-            .map(|_| {
+            .filter_map(|_| {
                 let rx = rx.clone();
-                std::thread::spawn(move || loop {
+                let work = move || loop {
                     let job = match rx.lock() {
                         Ok(guard) => guard.recv(),
                         Err(_) => return,
                     };
-                    let Ok((data, dict, reply)) = job else { return };
-                    let _ = reply.send(deflate_block(&data, &dict, level));
-                })
+                    let Ok((data, dict, reply)) = job else {
+                        return;
+                    };
+                    let done = deflate_block(&data, &dict, level);
+                    let _ = reply.send(done.map(|out| (out, data)));
+                };
+                std::thread::Builder::new()
+                    .name("layerkit-gzip".into())
+                    .spawn(work)
+                    .ok()
             })
             .collect();
         ParGzWriter {
@@ -102,6 +113,7 @@ impl<W: Write> ParGzWriter<W> {
             jobs: Some(tx),
             pending: std::collections::VecDeque::new(),
             max_pending: threads * 4,
+            spare: Vec::new(),
             workers,
             header_written: false,
         }
@@ -130,10 +142,11 @@ impl<W: Write> ParGzWriter<W> {
 
     fn write_oldest(&mut self) -> io::Result<()> {
         if let Some(rx) = self.pending.pop_front() {
-            let data = rx
+            let (data, input) = rx
                 .recv()
                 .map_err(|_| io::Error::other("a compression thread died"))??;
             self.out()?.write_all(&data)?;
+            self.spare.push(input);
         }
         Ok(())
     }
@@ -146,7 +159,10 @@ impl<W: Write> ParGzWriter<W> {
         while self.pending.len() >= self.max_pending {
             self.write_oldest()?;
         }
-        let data = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
+        let mut next = self.spare.pop().unwrap_or_default();
+        next.clear();
+        next.reserve(BLOCK);
+        let data = std::mem::replace(&mut self.block, next);
         let dict = std::mem::replace(
             &mut self.dict,
             data[data.len().saturating_sub(WINDOW)..].to_vec(),
@@ -214,7 +230,10 @@ impl<W: Write> Write for ParGzWriter<W> {
 
 /// Raw deflate of one block, primed with `dict` (the input just before
 /// it), ending byte-aligned with a sync flush so the next block's stream
-/// can follow it directly.
+/// can follow it directly. Everything starts anew for each block (a new
+/// compressor, an output buffer of the same size): zlib-rs's reset keeps
+/// state, and the room given to each call can change where it flushes —
+/// either would make the bytes depend on which thread did what before.
 fn deflate_block(data: &[u8], dict: &[u8], level: u32) -> io::Result<Vec<u8>> {
     let mut c = Compress::new(flate2::Compression::new(level), false);
     if !dict.is_empty() && level > 0 {
