@@ -386,6 +386,9 @@ pub(crate) struct BlobScan {
     /// sha256 of the stored bytes; while `stored_here` is false a worker
     /// thread holds the real one and this is a placeholder.
     hasher: Hasher,
+    /// For the decompressed side of a compressed layer, when the host
+    /// supplies hashers (else the built-in one is made when needed).
+    plain_hasher: Option<Hasher>,
     stored_here: bool,
     size: u64,
     scan: Scan,
@@ -403,11 +406,17 @@ impl BlobScan {
         limits: Limits,
         parallel: Option<u64>,
         capture: Option<Box<dyn Capture>>,
+        hashers: Option<(Hasher, Hasher)>,
     ) -> BlobScan {
+        let (hasher, plain_hasher) = match hashers {
+            Some((stored, plain)) => (stored, Some(plain)),
+            None => (Hasher::sha256(), None),
+        };
         BlobScan {
             path,
             declared_size,
-            hasher: Hasher::sha256(),
+            hasher,
+            plain_hasher,
             stored_here: true,
             size: 0,
             scan: Scan::Head(Vec::with_capacity(HEAD.min(declared_size as usize))),
@@ -433,7 +442,7 @@ impl BlobScan {
         let compressed = matches!(format, Compression::Gzip | Compression::Zstd);
         self.scan = if compressed || super::tar::looks_like_tar(&head) {
             let sink = LayerSink {
-                hasher: compressed.then(Hasher::sha256),
+                hasher: compressed.then(|| self.plain_hasher.take().unwrap_or_else(Hasher::sha256)),
                 size: 0,
                 budget: 0,
                 consumed: 0,
@@ -588,6 +597,9 @@ impl BlobScan {
                 self.decide(head)?;
             }
         }
+        // The layer's side back on this thread first: with it comes the
+        // stored bytes' hash, if a worker had it.
+        let mut layer = None;
         let content = match std::mem::replace(&mut self.scan, Scan::Other) {
             Scan::Head(_) | Scan::Other => BlobContent::Other,
             Scan::Json(buf) => BlobContent::Json(Arc::new(buf)),
@@ -601,11 +613,9 @@ impl BlobScan {
                 match (sink, r) {
                     (Some(mut sink), _) if sink.check_failed.is_some() => {
                         let reason = sink.check_failed.take();
-                        layer_content(sink, compression, reason, &mut self.capture, &self.hasher)?
+                        layer = Some((sink, compression, reason));
                     }
-                    (Some(sink), Ok(())) => {
-                        layer_content(sink, compression, None, &mut self.capture, &self.hasher)?
-                    }
+                    (Some(sink), Ok(())) => layer = Some((sink, compression, None)),
                     (Some(sink), Err(e)) => {
                         let reason = if sink.fatal.is_none() && sink.size > sink.budget {
                             return Err(ImageError::Bomb {
@@ -617,26 +627,27 @@ impl BlobScan {
                         } else {
                             format!("its compressed data is incomplete or corrupt: {e}")
                         };
-                        layer_content(
-                            sink,
-                            compression,
-                            Some(reason),
-                            &mut self.capture,
-                            &self.hasher,
-                        )?
+                        layer = Some((sink, compression, Some(reason)));
                     }
-                    (None, _) => BlobContent::Other,
+                    (None, _) => {}
                 }
+                BlobContent::Other
             }
             Scan::Broken(sink, reason, c) => {
-                layer_content(*sink, c, Some(reason), &mut self.capture, &self.hasher)?
+                layer = Some((*sink, c, Some(reason)));
+                BlobContent::Other
             }
+        };
+        let digest = self.hasher.finish();
+        let content = match layer {
+            Some((sink, c, broken)) => layer_content(sink, c, broken, &mut self.capture, &digest)?,
+            None => content,
         };
         let capture = self.capture.take();
         Ok((
             Blob {
                 path: self.path,
-                digest: self.hasher.finish(),
+                digest,
                 size: self.size,
                 content,
             },
@@ -650,7 +661,7 @@ fn layer_content(
     compression: Compression,
     broken: Option<String>,
     capture: &mut Option<Box<dyn Capture>>,
-    stored: &Hasher,
+    stored: &Digest,
 ) -> Result<BlobContent, ImageError> {
     if capture.is_none() {
         *capture = sink.lister.capture.take();
@@ -670,7 +681,7 @@ fn layer_content(
         compression,
         diff_id: match sink.hasher {
             Some(h) => h.finish(),
-            None => stored.clone().finish(),
+            None => stored.clone(),
         },
         uncompressed_size: sink.size,
         files: sink.lister.files,
