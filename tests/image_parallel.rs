@@ -323,3 +323,77 @@ fn captured_files_are_the_same_on_two_threads() {
     let files = |s: &str| s[s.find('[').unwrap()..].to_string();
     assert_eq!(files(&one), files(&two));
 }
+
+#[test]
+fn a_member_failing_its_check_reads_the_same_way() {
+    // The gzip CRC-32 and length are checked where the layer is hashed (a
+    // worker thread, natively): a member that fails stops the layer there,
+    // whatever comes after it, exactly as on one thread.
+    let (plain, _) = big_layer();
+    let half = plain.len() / 2;
+    let first = gzip(&plain[..half]);
+    let second = gzip(&plain[half..]);
+    let n = first.len();
+    for (what, flip, tail, want) in [
+        ("crc", n - 8, &second, "CRC-32"),
+        ("length", n - 2, &second, "length"),
+    ] {
+        let mut layer = first.clone();
+        layer[flip] ^= 0x10;
+        layer.extend_from_slice(tail);
+        let out = same_both_ways(
+            what,
+            &docker_archive(&layer, &Digest::sha256(&plain)),
+            Limits::default(),
+        );
+        assert!(
+            out.contains(&format!("corrupt after {n} bytes")) && out.contains(want),
+            "{what}: {out}"
+        );
+        assert!(
+            out.contains(&format!("uncompressed_size: {half},")),
+            "{what}: {out}"
+        );
+        assert!(out.contains(&Digest::sha256(&layer).to_string()), "{out}");
+    }
+    // A bad member followed by a bomb: the bad member is what is reported
+    // (two threads may inflate past it before the worker says stop).
+    let small = tar(&[("a".into(), b"hello".repeat(1000))]);
+    let mut layer = gzip(&small);
+    let n = layer.len();
+    layer[n - 5] ^= 1;
+    let zeros = {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![0u8; 64 << 20]).unwrap();
+        gz.finish().unwrap()
+    };
+    layer.extend_from_slice(&zeros);
+    let limits = Limits {
+        bomb_floor: 4 << 20,
+        ..Limits::default()
+    };
+    let out = same_both_ways(
+        "crc, then a bomb",
+        &docker_archive(&layer, &Digest::sha256(&small)),
+        limits,
+    );
+    assert!(out.contains(&format!("corrupt after {n} bytes")), "{out}");
+    let mut without = gzip(&small);
+    without.extend_from_slice(&zeros);
+    let out = same_both_ways(
+        "a bomb",
+        &docker_archive(&without, &Digest::sha256(&small)),
+        limits,
+    );
+    assert!(out.contains("decompression bomb"), "{out}");
+    // The last member's trailer is checked too.
+    let mut layer = gzip(&plain);
+    let n = layer.len();
+    layer[n - 6] ^= 1;
+    let out = same_both_ways(
+        "last member",
+        &docker_archive(&layer, &Digest::sha256(&plain)),
+        Limits::default(),
+    );
+    assert!(out.contains(&format!("corrupt after {n} bytes")), "{out}");
+}

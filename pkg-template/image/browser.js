@@ -39,9 +39,14 @@ async function sendable(source) {
 }
 
 function run(kind, source, options, path) {
-  const { onProgress, signal, ...rest } = options;
+  const { onProgress, signal, sha256, ...rest } = options;
   return (async () => {
     signal?.throwIfAborted();
+    // A function cannot be posted to the worker; the built-in sha256 runs there.
+    if (sha256 != null) {
+      throw new TypeError('layerkit/image: options.sha256 works in Node only (reading in browsers ' +
+        'runs in a Web Worker, which a function cannot be sent to): leave it out');
+    }
     const src = await sendable(source);
     const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     try {

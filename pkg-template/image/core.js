@@ -12,9 +12,9 @@ const CHUNK = 1 << 20;
 
 /** Reads `input`; returns `{ report, files }` (`report` null when not wanted). */
 export async function read(ImageReader, input, options = {}, wantReport = true) {
-  const { files = [], platform, image, onProgress, signal } = options;
+  const { files = [], platform, image, sha256, onProgress, signal } = options;
   const progress = throttled(onProgress, input.total);
-  const select = { platform, image };
+  const select = { platform, image, sha256 };
   let reader = new ImageReader(input.name, { ...select, files });
   try {
     const report = await pass(reader, input, progress, signal);

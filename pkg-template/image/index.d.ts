@@ -39,7 +39,14 @@ export interface ReadProgress extends ImageProgress {
   total: number | null;
 }
 
-export interface ReadImageOptions extends ImageReaderOptions {
+export interface ReadImageOptions extends Omit<ImageReaderOptions, 'sha256'> {
+  /** Node only: makes the sha256 hashers every digest is checked with
+   *  (see `ImageReaderOptions.sha256`). Default in Node:
+   *  `() => crypto.createHash('sha256')` (OpenSSL, several times faster than
+   *  the built-in wasm code); `null` keeps the built-in one. Browsers always
+   *  use the built-in one (Web Crypto cannot hash a stream piece by piece):
+   *  there, passing a function is an error. */
+  sha256?: ImageReaderOptions['sha256'] | null;
   /** Names the input in error messages (default: the file name or path). */
   name?: string;
   /** Called as reading goes (at most every 50 ms), and once at the end. */

@@ -33,7 +33,7 @@ use super::decode::Decoder;
 use super::layer::{Blob, BlobContent, BlobScan, Capture};
 use super::tar::{Header, PushError, TarReader, TarSink};
 use super::{normalize_path, EntryKind, ImageError, Limits};
-use crate::oci::{Compression, Manifest, Platform};
+use crate::oci::{Compression, Hasher, Manifest, MaybeSend, Platform};
 
 /// How far reading has got, for progress bars.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -77,6 +77,19 @@ impl Archive {
     }
 }
 
+/// Makes the sha256 hashers that blobs and layers are hashed with, for a
+/// host that has a faster sha256 than the built-in code (see
+/// [`crate::oci::ExternalSha256`]). Any `Fn() -> Hasher` is one.
+pub trait HasherSource: MaybeSend {
+    fn sha256(&self) -> Hasher;
+}
+
+impl<F: Fn() -> Hasher + MaybeSend> HasherSource for F {
+    fn sha256(&self) -> Hasher {
+        self()
+    }
+}
+
 /// Collects archive members as they stream past. [`Reader`] drives it from
 /// a tar; a host walking a directory can drive it directly, one member at
 /// a time.
@@ -88,6 +101,7 @@ pub struct Collector {
     capture: Option<Box<dyn Capture>>,
     progress: Progress,
     parallel: Option<u64>,
+    hashers: Option<Box<dyn HasherSource>>,
 }
 
 /// Stored bytes of a layer after which, natively, it is read on two
@@ -108,6 +122,20 @@ impl Collector {
             parallel: Some(PARALLEL_THRESHOLD),
             #[cfg(target_arch = "wasm32")]
             parallel: None,
+            hashers: None,
+        }
+    }
+
+    /// Hashes blobs and layers with hashers from `source` rather than the
+    /// built-in sha256.
+    pub fn set_hashers(&mut self, source: Box<dyn HasherSource>) {
+        self.hashers = Some(source);
+    }
+
+    fn hasher(&self) -> Hasher {
+        match &self.hashers {
+            Some(s) => s.sha256(),
+            None => Hasher::sha256(),
         }
     }
 
@@ -141,12 +169,17 @@ impl Collector {
         }
         self.progress.members += 1;
         self.progress.current.clone_from(&path);
+        let hashers = self
+            .hashers
+            .is_some()
+            .then(|| (self.hasher(), self.hasher()));
         self.current = Some(BlobScan::new(
             path,
             size,
             self.limits,
             self.parallel,
             self.capture.take(),
+            hashers,
         ));
         Ok(())
     }
@@ -336,6 +369,13 @@ impl Reader {
         }
     }
 
+    /// See [`Collector::set_hashers`].
+    pub fn set_hashers(&mut self, source: Box<dyn HasherSource>) {
+        if let Some(o) = self.dec.get_mut() {
+            o.collector.set_hashers(source);
+        }
+    }
+
     /// See [`Collector::set_parallel`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn set_parallel(&mut self, threshold: Option<u64>) {
@@ -454,6 +494,18 @@ pub fn read_layout(
     if let Some(cap) = capture {
         c.set_capture(cap);
     }
+    read_layout_with(c, source, platform)
+}
+
+/// [`read_layout`] into a collector the caller set up (its name, limits,
+/// capture and hashers).
+pub fn read_layout_with(
+    mut c: Collector,
+    source: &mut dyn BlobSource,
+    platform: Option<&Platform>,
+) -> Result<(Archive, Option<Box<dyn Capture>>), ImageError> {
+    let name = c.name.clone();
+    let name = name.as_str();
     let io_err = |what: &str, reason: String| ImageError::Io {
         what: format!("{name}/{what}"),
         reason,

@@ -3,9 +3,11 @@
 //! is told from the first bytes (gzip `1f 8b`, zstd `28 b5 2f fd`), never
 //! from a media type or file name.
 //!
-//! gzip is inflated by zlib-rs (through flate2's `Decompress` in gzip
-//! mode: zlib checks the header, the CRC-32 and the length) into a large
-//! output buffer, member after member, as `gzip -d` and Docker do; zstd
+//! gzip is inflated by zlib-rs (flate2's `Decompress` on the raw deflate
+//! stream; the header and trailer are read here, RFC 1952) into a large
+//! output buffer, member after member, as `gzip -d` and Docker do; each
+//! member's CRC-32 and length are checked here or, for a layer, where it
+//! is hashed (off the inflating thread, natively); zstd
 //! uses ruzstd (pure Rust, builds for wasm). ruzstd decodes whole blocks
 //! (≤ 128 KiB), so the zstd side keeps at most one block of input pending.
 
@@ -28,6 +30,18 @@ pub(crate) trait Output: Write {
     fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
         self.write_all(&buf[..len])?;
         Ok(buf)
+    }
+
+    /// True when this output checks gzip members' content itself: it is
+    /// then handed each member's trailer through [`Output::member_end`],
+    /// after the member's content, and the decoder computes no CRC.
+    fn checks_members(&self) -> bool {
+        false
+    }
+
+    /// A gzip member ended (see [`Output::checks_members`]).
+    fn member_end(&mut self, _trailer: Trailer) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -213,13 +227,202 @@ impl<W: Output> Decode<W> {
 /// (with 32 KiB, as flate2's writer uses, inflating takes ~15% longer).
 const GZIP_OUT: usize = 256 * 1024;
 
+/// What a gzip member's trailer says about its content (RFC 1952 §2.3.1),
+/// and where the member ends in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Trailer {
+    /// CRC-32 of the member's content.
+    pub crc: u32,
+    /// Its length, modulo 2³².
+    pub isize: u32,
+    /// Bytes of the stream up to the end of this trailer.
+    pub end: u64,
+}
+
+/// Checks the content of gzip members against their trailers: fed the
+/// decompressed bytes in order, asked at each member's end.
+#[derive(Debug, Default)]
+pub(crate) struct MemberCheck {
+    crc: flate2::Crc,
+}
+
+impl MemberCheck {
+    pub fn update(&mut self, data: &[u8]) {
+        self.crc.update(data);
+    }
+
+    /// Compares what was fed since the last member with `t`, and starts
+    /// over for the next member. The error is the reason, worded as zlib's.
+    pub fn verify(&mut self, t: &Trailer) -> Result<(), &'static str> {
+        let (crc, len) = (self.crc.sum(), self.crc.amount());
+        self.crc.reset();
+        if crc != t.crc {
+            return Err("the CRC-32 in a member's trailer does not match its content");
+        }
+        if len != t.isize {
+            return Err("the length in a member's trailer does not match its content");
+        }
+        Ok(())
+    }
+}
+
+fn corrupt_gzip(why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("corrupt gzip data: {why}"),
+    )
+}
+
+/// Where in a member the next byte belongs.
+enum Part {
+    /// Nothing of a next member seen yet.
+    Between,
+    Header(Box<GzHeader>),
+    /// The deflate stream, inflated by zlib.
+    Body,
+    /// The 8 trailer bytes, as many as have arrived.
+    Trailer([u8; 8], usize),
+}
+
+/// A gzip member header read byte by byte (RFC 1952 §2.3): it may be split
+/// across pushes anywhere.
+struct GzHeader {
+    fixed: [u8; 10],
+    got: usize,
+    stage: HeaderStage,
+    /// Over the header bytes so far, for FHCRC.
+    crc: flate2::Crc,
+}
+
+#[derive(Clone, Copy)]
+enum HeaderStage {
+    Fixed,
+    /// The 2-byte XLEN of FEXTRA, low byte first; `Some` once the first came.
+    ExtraLen(Option<u8>),
+    Extra(u16),
+    Name,
+    Comment,
+    /// FHCRC: the low 16 bits of the CRC-32 of everything before it.
+    HeaderCrc(Option<u8>),
+    Done,
+}
+
+const FHCRC: u8 = 2;
+const FEXTRA: u8 = 4;
+const FNAME: u8 = 8;
+const FCOMMENT: u8 = 16;
+
+impl GzHeader {
+    fn new() -> GzHeader {
+        GzHeader {
+            fixed: [0; 10],
+            got: 0,
+            stage: HeaderStage::Fixed,
+            crc: flate2::Crc::new(),
+        }
+    }
+
+    fn flags(&self) -> u8 {
+        self.fixed[3]
+    }
+
+    /// The stage after `from` (the optional fields in the order RFC 1952
+    /// lays them out).
+    fn next_stage(&self, from: HeaderStage) -> HeaderStage {
+        let f = self.flags();
+        let order = [
+            (FEXTRA, HeaderStage::ExtraLen(None)),
+            (FNAME, HeaderStage::Name),
+            (FCOMMENT, HeaderStage::Comment),
+            (FHCRC, HeaderStage::HeaderCrc(None)),
+        ];
+        let after = match from {
+            HeaderStage::Fixed => 0,
+            HeaderStage::ExtraLen(_) | HeaderStage::Extra(_) => 1,
+            HeaderStage::Name => 2,
+            HeaderStage::Comment => 3,
+            HeaderStage::HeaderCrc(_) | HeaderStage::Done => 4,
+        };
+        order[after..]
+            .iter()
+            .find(|(flag, _)| f & flag != 0)
+            .map_or(HeaderStage::Done, |&(_, s)| s)
+    }
+
+    /// Consumes header bytes from `data`; returns how many. The header is
+    /// complete when `done()`.
+    fn push(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut used = 0;
+        while used < data.len() && !self.done() {
+            let b = data[used];
+            used += 1;
+            let stage = match self.stage {
+                HeaderStage::Fixed => {
+                    self.fixed[self.got] = b;
+                    self.got += 1;
+                    match self.got {
+                        2 if self.fixed[..2] != [0x1f, 0x8b] => {
+                            return Err(corrupt_gzip("bytes after a member are not a gzip header"))
+                        }
+                        3 if b != 8 => return Err(corrupt_gzip("unknown compression method")),
+                        4 if b & 0xe0 != 0 => return Err(corrupt_gzip("unknown header flags set")),
+                        10 => self.next_stage(HeaderStage::Fixed),
+                        _ => HeaderStage::Fixed,
+                    }
+                }
+                HeaderStage::ExtraLen(None) => HeaderStage::ExtraLen(Some(b)),
+                HeaderStage::ExtraLen(Some(lo)) => match u16::from_le_bytes([lo, b]) {
+                    0 => self.next_stage(HeaderStage::Extra(0)),
+                    n => HeaderStage::Extra(n),
+                },
+                HeaderStage::Extra(n) => match n - 1 {
+                    0 => self.next_stage(HeaderStage::Extra(0)),
+                    n => HeaderStage::Extra(n),
+                },
+                s @ (HeaderStage::Name | HeaderStage::Comment) => {
+                    if b == 0 {
+                        self.next_stage(s)
+                    } else {
+                        s
+                    }
+                }
+                HeaderStage::HeaderCrc(None) => HeaderStage::HeaderCrc(Some(b)),
+                HeaderStage::HeaderCrc(Some(lo)) => {
+                    if u16::from_le_bytes([lo, b]) != self.crc.sum() as u16 {
+                        return Err(corrupt_gzip("header crc mismatch"));
+                    }
+                    HeaderStage::Done
+                }
+                HeaderStage::Done => HeaderStage::Done,
+            };
+            if !matches!(self.stage, HeaderStage::HeaderCrc(_)) {
+                self.crc.update(&[b]);
+            }
+            self.stage = stage;
+        }
+        Ok(used)
+    }
+
+    fn done(&self) -> bool {
+        matches!(self.stage, HeaderStage::Done)
+    }
+}
+
 /// gzip members inflated one after the other (RFC 1952 §2.2: a file may
 /// hold several; `gzip -d` and Go's reader concatenate them).
+///
+/// zlib inflates the raw deflate stream; the header and trailer are read
+/// here. The content's CRC-32 is computed here too — unless the output
+/// checks members itself ([`Output::checks_members`]): a layer's output
+/// does, on the thread that hashes it, which keeps the CRC off the thread
+/// that inflates.
 struct Gzip<W: Output> {
     inflate: Decompress,
-    /// Bytes of the current member were seen and its end was not (false
-    /// between members).
-    in_member: bool,
+    part: Part,
+    /// Bytes of the stream consumed.
+    at: u64,
+    /// `None` when the output checks members.
+    check: Option<MemberCheck>,
     buf: Vec<u8>,
     out: W,
 }
@@ -227,91 +430,120 @@ struct Gzip<W: Output> {
 impl<W: Output> Gzip<W> {
     fn new(out: W) -> Gzip<W> {
         Gzip {
-            inflate: Decompress::new_gzip(15),
-            in_member: false,
+            inflate: Decompress::new(false),
+            part: Part::Between,
+            at: 0,
+            check: (!out.checks_members()).then(MemberCheck::default),
             buf: vec![0; GZIP_OUT],
             out,
         }
     }
 
-    /// One inflate call: returns (input bytes used, output filled, member ended).
+    /// One inflate call: returns (input bytes used, output filled, stream ended).
     fn step(&mut self, input: &[u8], flush: FlushDecompress) -> io::Result<(usize, bool, bool)> {
         let (in0, out0) = (self.inflate.total_in(), self.inflate.total_out());
         let out_len = self.buf.len();
-        let status = self
-            .inflate
-            .decompress(input, &mut self.buf, flush)
-            .map_err(|e| {
-                let why = match e.message() {
-                    Some("incorrect data check") => {
-                        "the CRC-32 in a member's trailer does not match its content"
-                    }
-                    Some("incorrect length check") => {
-                        "the length in a member's trailer does not match its content"
-                    }
-                    Some("incorrect header check") => "bytes after a member are not a gzip header",
-                    Some(m) => m,
-                    None => "invalid deflate stream",
-                };
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("corrupt gzip data: {why}"),
-                )
-            })?;
+        let status = self.inflate.decompress(input, &mut self.buf, flush);
         let read = (self.inflate.total_in() - in0) as usize;
         let wrote = (self.inflate.total_out() - out0) as usize;
+        // What was decoded before an error goes out too: how much that is
+        // then depends on the data alone, not on the buffer sizes.
         if wrote > 0 {
+            if let Some(c) = &mut self.check {
+                c.update(&self.buf[..wrote]);
+            }
             let buf = std::mem::take(&mut self.buf);
             self.buf = self.out.take(buf, wrote)?;
-            if self.buf.len() < GZIP_OUT {
-                self.buf.resize(GZIP_OUT, 0);
-            }
+            self.buf.resize(GZIP_OUT, 0);
         }
+        let status = status.map_err(|e| {
+            corrupt_gzip(match e.message() {
+                // zlib-rs's word for an error found in its fast loop.
+                Some("repeated call with bad state") | None => "invalid deflate data",
+                Some(m) => m,
+            })
+        })?;
         let ended = status == Status::StreamEnd;
-        if ended {
-            self.inflate = Decompress::new_gzip(15);
-            self.in_member = false;
-        } else if read == 0 && wrote == 0 && !input.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "corrupt gzip data: inflate made no progress",
-            ));
+        if !ended && read == 0 && wrote == 0 && !input.is_empty() {
+            return Err(corrupt_gzip("inflate made no progress"));
         }
         Ok((read, wrote > 0 && wrote == out_len, ended))
     }
 
     fn push(&mut self, mut data: &[u8]) -> io::Result<()> {
         loop {
-            if !data.is_empty() {
-                self.in_member = true;
-            }
-            let (read, full, _) = self.step(data, FlushDecompress::None)?;
-            data = &data[read..];
-            // Go on while input is left or the output filled up (more may
-            // be pending inside zlib).
-            if data.is_empty() && !full {
+            let used = match &mut self.part {
+                Part::Between if data.is_empty() => return Ok(()),
+                Part::Between => {
+                    self.part = Part::Header(Box::new(GzHeader::new()));
+                    0
+                }
+                Part::Header(h) => {
+                    let used = h.push(data)?;
+                    if h.done() {
+                        self.part = Part::Body;
+                    }
+                    used
+                }
+                Part::Body => {
+                    let (read, full, ended) = self.step(data, FlushDecompress::None)?;
+                    if ended {
+                        self.part = Part::Trailer([0; 8], 0);
+                    } else if read == data.len() && !full {
+                        // All input taken and nothing more pending in zlib
+                        // (the output did not fill up).
+                        self.at += read as u64;
+                        return Ok(());
+                    }
+                    read
+                }
+                Part::Trailer(t, got) => {
+                    let take = (8 - *got).min(data.len());
+                    t[*got..*got + take].copy_from_slice(&data[..take]);
+                    *got += take;
+                    if *got == 8 {
+                        let t = *t;
+                        self.at += take as u64;
+                        self.member_end(t)?;
+                        data = &data[take..];
+                        continue;
+                    }
+                    take
+                }
+            };
+            self.at += used as u64;
+            data = &data[used..];
+            if data.is_empty() && !matches!(self.part, Part::Body | Part::Between) {
                 return Ok(());
             }
         }
     }
 
+    fn member_end(&mut self, t: [u8; 8]) -> io::Result<()> {
+        let trailer = Trailer {
+            crc: u32::from_le_bytes([t[0], t[1], t[2], t[3]]),
+            isize: u32::from_le_bytes([t[4], t[5], t[6], t[7]]),
+            end: self.at,
+        };
+        self.part = Part::Between;
+        self.inflate.reset(false);
+        match &mut self.check {
+            Some(c) => c.verify(&trailer).map_err(corrupt_gzip),
+            None => self.out.member_end(trailer),
+        }
+    }
+
     fn finish(mut self) -> (Option<W>, io::Result<()>) {
-        let mut r = Ok(());
-        while self.in_member {
-            match self.step(&[], FlushDecompress::Finish) {
-                Ok((_, true, _)) | Ok((_, _, true)) => {}
-                Ok(_) => {
-                    r = Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "gzip stream is truncated: it ends inside a member",
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
+        let r = match self.part {
+            Part::Between => Ok(()),
+            _ => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "gzip stream is truncated: it ends inside a member",
+            )),
+        };
+        if matches!(self.part, Part::Body) {
+            // Whatever zlib still holds goes out (the content up to the cut).
+            while let Ok((_, true, false)) = self.step(&[], FlushDecompress::None) {}
         }
         (Some(self.out), r)
     }
@@ -556,5 +788,99 @@ mod tests {
         }
         let e = decode(&gzip(&plain)[..1000], 4096).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+    }
+
+    /// A member written by hand: `flags` with their fields, the header
+    /// CRC if `hcrc` is set (`bad_hcrc` spoils it), then `data` deflated.
+    fn member(flags: u8, method: u8, hcrc: bool, bad_hcrc: bool, data: &[u8]) -> Vec<u8> {
+        let mut m = vec![
+            0x1f,
+            0x8b,
+            method,
+            flags | if hcrc { 2 } else { 0 },
+            1,
+            2,
+            3,
+            4,
+            0,
+            255,
+        ];
+        if flags & 4 != 0 {
+            m.extend_from_slice(&[3, 0, 7, 8, 9]);
+        }
+        if flags & 8 != 0 {
+            m.extend_from_slice(b"name\0");
+        }
+        if flags & 16 != 0 {
+            m.extend_from_slice(b"comment\0");
+        }
+        if hcrc {
+            let mut c = flate2::Crc::new();
+            c.update(&m);
+            let v = c.sum() as u16 ^ u16::from(bad_hcrc);
+            m.extend_from_slice(&v.to_le_bytes());
+        }
+        let mut e = flate2::write::DeflateEncoder::new(m, flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        let mut m = e.finish().unwrap();
+        let mut c = flate2::Crc::new();
+        c.update(data);
+        m.extend_from_slice(&c.sum().to_le_bytes());
+        m.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        m
+    }
+
+    #[test]
+    fn gzip_header_fields_are_read_and_checked() {
+        let plain = sample();
+        for flags in [0u8, 4, 8, 16, 4 | 8 | 16] {
+            for hcrc in [false, true] {
+                let m = member(flags, 8, hcrc, false, &plain);
+                for chunk in [1, 5, 4096, m.len()] {
+                    let got = decode(&m, chunk).unwrap().0;
+                    assert!(got == plain, "flags {flags} hcrc {hcrc} chunk {chunk}");
+                }
+            }
+        }
+        for (bad, why) in [
+            (member(8, 8, true, true, &plain), "header crc mismatch"),
+            (
+                member(0, 7, false, false, &plain),
+                "unknown compression method",
+            ),
+            (
+                member(0x20, 8, false, false, &plain),
+                "unknown header flags set",
+            ),
+        ] {
+            let e = decode(&bad, 3).unwrap_err();
+            assert!(e.to_string().contains(why), "{e}");
+        }
+        // Corrupt deflate data: an error, with what was decoded before it
+        // handed on whatever the chunking.
+        let mut bad = gzip(&plain);
+        let n = bad.len();
+        for b in &mut bad[n / 2..n / 2 + 32] {
+            *b = !*b;
+        }
+        let mut got = Vec::new();
+        for chunk in [1usize, 4096, bad.len()] {
+            let mut d = Decoder::new(Vec::new());
+            let mut r = Ok(());
+            for piece in bad.chunks(chunk) {
+                r = d.push(piece);
+                if r.is_err() {
+                    break;
+                }
+            }
+            let r = match r {
+                Err(e) => (d.into_inner(), Err(e)),
+                Ok(()) => d.finish(),
+            };
+            let e = r.1.unwrap_err();
+            assert!(e.to_string().contains("corrupt gzip data"), "{e}");
+            got.push(r.0.unwrap().len());
+        }
+        assert!(got[0] > 0 && got.iter().all(|&n| n == got[0]), "{got:?}");
     }
 }

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use super::decode::{Decode, Output};
+use super::decode::{Decode, MemberCheck, Output, Trailer};
 use super::tar::{Header, PushError, TarReader, TarSink};
 use super::{normalize_path, Entry, ImageError, Limits};
 use crate::oci::{Compression, Digest, Hasher};
@@ -152,6 +152,15 @@ pub(crate) struct LayerSink {
     /// while decoding; set here when it ends).
     size: u64,
     budget: u64,
+    /// Bytes this side received (`size` unless it stopped early).
+    consumed: u64,
+    /// gzip members' CRC-32 and length, checked here rather than on the
+    /// thread that inflates (`None` for other formats).
+    check: Option<MemberCheck>,
+    /// Why a member's content did not match its trailer. Everything after
+    /// that member is ignored, as if decoding had stopped there (which it
+    /// does on one thread).
+    check_failed: Option<String>,
     tar: TarReader,
     lister: Lister,
     /// The first problem; hashing goes on after it, listing stops.
@@ -164,6 +173,13 @@ impl LayerSink {
     /// The next decompressed bytes. An error means a fatal problem (in
     /// `fatal`): stop decoding.
     pub(crate) fn consume(&mut self, buf: &[u8]) -> io::Result<()> {
+        if self.check_failed.is_some() {
+            return Ok(());
+        }
+        self.consumed += buf.len() as u64;
+        if let Some(c) = &mut self.check {
+            c.update(buf);
+        }
         if let Some(h) = &mut self.hasher {
             h.update(buf);
         }
@@ -187,6 +203,28 @@ impl LayerSink {
         }
         Ok(())
     }
+
+    /// A gzip member ended: its content so far is checked against the
+    /// trailer. An error means the check failed (in `check_failed`).
+    pub(crate) fn member_end(&mut self, t: &Trailer) -> io::Result<()> {
+        if self.check_failed.is_some() {
+            return Err(check_failed());
+        }
+        if let Some(c) = &mut self.check {
+            if let Err(why) = c.verify(t) {
+                self.check_failed = Some(format!(
+                    "its gzip data is corrupt after {} bytes: corrupt gzip data: {why}",
+                    t.end
+                ));
+                return Err(check_failed());
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn check_failed() -> io::Error {
+    io::Error::other("a gzip member's content does not match its trailer")
 }
 
 /// Where the decoder writes: bytes are counted against the bomb budget,
@@ -253,7 +291,10 @@ impl LayerOut {
             #[cfg(not(target_arch = "wasm32"))]
             Side::Moving => return Err(lost()),
         };
-        sink.size = self.size;
+        sink.size = match sink.check_failed {
+            Some(_) => sink.consumed,
+            None => self.size,
+        };
         sink.budget = self.budget;
         Ok((*sink, stored))
     }
@@ -278,6 +319,20 @@ impl LayerOut {
 }
 
 impl Output for LayerOut {
+    fn checks_members(&self) -> bool {
+        true
+    }
+
+    fn member_end(&mut self, trailer: Trailer) -> io::Result<()> {
+        match &mut self.side {
+            Side::Here(sink) => sink.member_end(&trailer),
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Worker(w) => w.member_end(trailer),
+            #[cfg(not(target_arch = "wasm32"))]
+            Side::Moving => Err(io::Error::other("layer state lost")),
+        }
+    }
+
     fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
         self.count(len)?;
         match &mut self.side {
@@ -331,6 +386,9 @@ pub(crate) struct BlobScan {
     /// sha256 of the stored bytes; while `stored_here` is false a worker
     /// thread holds the real one and this is a placeholder.
     hasher: Hasher,
+    /// For the decompressed side of a compressed layer, when the host
+    /// supplies hashers (else the built-in one is made when needed).
+    plain_hasher: Option<Hasher>,
     stored_here: bool,
     size: u64,
     scan: Scan,
@@ -348,11 +406,17 @@ impl BlobScan {
         limits: Limits,
         parallel: Option<u64>,
         capture: Option<Box<dyn Capture>>,
+        hashers: Option<(Hasher, Hasher)>,
     ) -> BlobScan {
+        let (hasher, plain_hasher) = match hashers {
+            Some((stored, plain)) => (stored, Some(plain)),
+            None => (Hasher::sha256(), None),
+        };
         BlobScan {
             path,
             declared_size,
-            hasher: Hasher::sha256(),
+            hasher,
+            plain_hasher,
             stored_here: true,
             size: 0,
             scan: Scan::Head(Vec::with_capacity(HEAD.min(declared_size as usize))),
@@ -374,15 +438,16 @@ impl BlobScan {
 
     fn decide(&mut self, head: Vec<u8>) -> Result<(), ImageError> {
         let first = head.iter().copied().find(|b| !b.is_ascii_whitespace());
-        let compressed = matches!(
-            Compression::sniff(&head),
-            Compression::Gzip | Compression::Zstd
-        );
+        let format = Compression::sniff(&head);
+        let compressed = matches!(format, Compression::Gzip | Compression::Zstd);
         self.scan = if compressed || super::tar::looks_like_tar(&head) {
             let sink = LayerSink {
-                hasher: compressed.then(Hasher::sha256),
+                hasher: compressed.then(|| self.plain_hasher.take().unwrap_or_else(Hasher::sha256)),
                 size: 0,
                 budget: 0,
+                consumed: 0,
+                check: (format == Compression::Gzip).then(MemberCheck::default),
+                check_failed: None,
                 tar: TarReader::new(),
                 lister: Lister {
                     what: self.path.clone(),
@@ -473,6 +538,10 @@ impl BlobScan {
         if let Some(f) = sink.fatal.take() {
             return Err(f);
         }
+        if let Some(reason) = sink.check_failed.take() {
+            self.scan = Scan::Broken(Box::new(sink), reason, Compression::Gzip);
+            return Ok(());
+        }
         if sink.size > sink.budget {
             return Err(ImageError::Bomb {
                 what: self.path.clone(),
@@ -536,6 +605,9 @@ impl BlobScan {
                 self.decide(head)?;
             }
         }
+        // The layer's side back on this thread first: with it comes the
+        // stored bytes' hash, if a worker had it.
+        let mut layer = None;
         let content = match std::mem::replace(&mut self.scan, Scan::Other) {
             Scan::Head(_) | Scan::Other => BlobContent::Other,
             Scan::Json(buf) => BlobContent::Json(Arc::new(buf)),
@@ -547,9 +619,11 @@ impl BlobScan {
                     None => None,
                 };
                 match (sink, r) {
-                    (Some(sink), Ok(())) => {
-                        layer_content(sink, compression, None, &mut self.capture, &self.hasher)?
+                    (Some(mut sink), _) if sink.check_failed.is_some() => {
+                        let reason = sink.check_failed.take();
+                        layer = Some((sink, compression, reason));
                     }
+                    (Some(sink), Ok(())) => layer = Some((sink, compression, None)),
                     (Some(sink), Err(e)) => {
                         let reason = if sink.fatal.is_none() && sink.size > sink.budget {
                             return Err(ImageError::Bomb {
@@ -561,26 +635,27 @@ impl BlobScan {
                         } else {
                             format!("its compressed data is incomplete or corrupt: {e}")
                         };
-                        layer_content(
-                            sink,
-                            compression,
-                            Some(reason),
-                            &mut self.capture,
-                            &self.hasher,
-                        )?
+                        layer = Some((sink, compression, Some(reason)));
                     }
-                    (None, _) => BlobContent::Other,
+                    (None, _) => {}
                 }
+                BlobContent::Other
             }
             Scan::Broken(sink, reason, c) => {
-                layer_content(*sink, c, Some(reason), &mut self.capture, &self.hasher)?
+                layer = Some((*sink, c, Some(reason)));
+                BlobContent::Other
             }
+        };
+        let digest = self.hasher.finish();
+        let content = match layer {
+            Some((sink, c, broken)) => layer_content(sink, c, broken, &mut self.capture, &digest)?,
+            None => content,
         };
         let capture = self.capture.take();
         Ok((
             Blob {
                 path: self.path,
-                digest: self.hasher.finish(),
+                digest,
                 size: self.size,
                 content,
             },
@@ -594,7 +669,7 @@ fn layer_content(
     compression: Compression,
     broken: Option<String>,
     capture: &mut Option<Box<dyn Capture>>,
-    stored: &Hasher,
+    stored: &Digest,
 ) -> Result<BlobContent, ImageError> {
     if capture.is_none() {
         *capture = sink.lister.capture.take();
@@ -614,7 +689,7 @@ fn layer_content(
         compression,
         diff_id: match sink.hasher {
             Some(h) => h.finish(),
-            None => stored.clone().finish(),
+            None => stored.clone(),
         },
         uncompressed_size: sink.size,
         files: sink.lister.files,

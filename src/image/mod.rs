@@ -40,7 +40,10 @@ pub mod write;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use archive::PARALLEL_THRESHOLD;
-pub use archive::{read, read_layout, Archive, BlobSource, Collector, Progress, Reader};
+pub use archive::{
+    read, read_layout, read_layout_with, Archive, BlobSource, Collector, HasherSource, Progress,
+    Reader,
+};
 pub use assemble::{Image, ImageSummary, Layer, Selector};
 pub use layer::{Blob, BlobContent, Capture, LayerInfo};
 pub use tar::EntryKind;

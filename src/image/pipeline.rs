@@ -3,13 +3,14 @@
 //! ```text
 //! calling thread                              worker thread
 //! stored bytes ──┬──── Stored(copy) ────────▶ sha256 → blob digest
-//!                └─▶ gunzip/unzstd ─ Plain(buffer) ─▶ sha256 → diff_id, tar listing, capture
+//!                └─▶ gunzip/unzstd ─ Plain(buffer) ─▶ sha256 → diff_id, tar listing, capture,
+//!                                  └ MemberEnd(trailer) ▶ gzip CRC-32 and length check
 //!                     ◀──────────── empty buffers back ───────┘
 //! ```
 //!
 //! Inflating is the longest single task and cannot be split; both sha256
-//! passes (≈ as long together) and the listing go to the worker, so the two
-//! cores finish at about the same time. gzip inflates straight into the
+//! passes (≈ as long together), the gzip CRC and the listing go to the
+//! worker, so the calling thread does nothing but inflate. gzip inflates straight into the
 //! buffers that cross over ([`Worker::take`]); other formats are copied
 //! into [`CHUNK`]s. The queue is bounded ([`QUEUE`] buffers of at most a
 //! MiB) and buffers are recycled, so memory stays at a few MiB whatever the
@@ -17,10 +18,13 @@
 //! byte in order, and its state comes back at the end.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::layer::LayerSink;
+use super::decode::Trailer;
+use super::layer::{check_failed, LayerSink};
 use crate::oci::Hasher;
 
 /// Decompressed bytes handed over at a time.
@@ -37,6 +41,8 @@ enum Msg {
     Stored(Vec<u8>),
     /// Decompressed bytes of the layer: the first `len` of the buffer.
     Plain(Vec<u8>, usize),
+    /// A gzip member ended, after its last `Plain` bytes.
+    MemberEnd(Trailer),
 }
 
 /// The worker's state, given back when it is done.
@@ -47,6 +53,9 @@ pub(crate) struct Worker {
     tx: Option<SyncSender<Msg>>,
     free: Receiver<Vec<u8>>,
     plain: Vec<u8>,
+    /// Set by the worker when a gzip member failed its check: what is
+    /// decoded after it would be ignored, so decoding can stop.
+    failed: Arc<AtomicBool>,
     handle: Option<JoinHandle<Option<Done>>>,
 }
 
@@ -58,9 +67,11 @@ impl Worker {
     pub fn start(sink: Box<LayerSink>, stored: Hasher) -> Result<Worker, Done> {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let (free_tx, free) = mpsc::channel();
+        let failed = Arc::new(AtomicBool::new(false));
+        let flag = failed.clone();
         let spawned = std::thread::Builder::new()
             .name("layerkit-layer".into())
-            .spawn(move || work(rx, free_tx));
+            .spawn(move || work(rx, free_tx, flag));
         let Ok(handle) = spawned else {
             return Err((sink, stored));
         };
@@ -71,6 +82,7 @@ impl Worker {
             tx: Some(tx),
             free,
             plain: Vec::new(),
+            failed,
             handle: Some(handle),
         })
     }
@@ -85,6 +97,14 @@ impl Worker {
         b.clear();
         b.reserve(CHUNK);
         b
+    }
+
+    /// Decoded bytes are wanted still (see `failed`).
+    fn wanted(&self) -> io::Result<()> {
+        match self.failed.load(Ordering::Relaxed) {
+            true => Err(check_failed()),
+            false => Ok(()),
+        }
     }
 
     fn send(&mut self, msg: Msg) -> io::Result<()> {
@@ -109,6 +129,7 @@ impl Worker {
 
     /// Decompressed bytes, sent on in [`CHUNK`]s.
     pub fn plain(&mut self, mut data: &[u8]) -> io::Result<()> {
+        self.wanted()?;
         while !data.is_empty() {
             if self.plain.capacity() == 0 {
                 self.plain = self.buffer();
@@ -127,6 +148,7 @@ impl Worker {
     /// Decompressed bytes `buf[..len]`, handed over whole; gives back a
     /// buffer to decode into next (recycled, or empty: the caller sizes it).
     pub fn take(&mut self, buf: Vec<u8>, len: usize) -> io::Result<Vec<u8>> {
+        self.wanted()?;
         if !self.plain.is_empty() {
             let pending = std::mem::take(&mut self.plain);
             let n = pending.len();
@@ -134,6 +156,17 @@ impl Worker {
         }
         self.send(Msg::Plain(buf, len))?;
         Ok(self.recycled())
+    }
+
+    /// A gzip member ended: the worker checks it against its content.
+    pub fn member_end(&mut self, trailer: Trailer) -> io::Result<()> {
+        self.wanted()?;
+        if !self.plain.is_empty() {
+            let pending = std::mem::take(&mut self.plain);
+            let n = pending.len();
+            self.send(Msg::Plain(pending, n))?;
+        }
+        self.send(Msg::MemberEnd(trailer))
     }
 
     /// Sends what is left, waits for the worker and takes its state back.
@@ -158,7 +191,7 @@ fn stopped() -> io::Error {
     io::Error::other("capture failed")
 }
 
-fn work(rx: Receiver<Msg>, free: Sender<Vec<u8>>) -> Option<Done> {
+fn work(rx: Receiver<Msg>, free: Sender<Vec<u8>>, failed: Arc<AtomicBool>) -> Option<Done> {
     let Ok(Msg::Start(mut sink, mut stored)) = rx.recv() else {
         return None;
     };
@@ -176,6 +209,13 @@ fn work(rx: Receiver<Msg>, free: Sender<Vec<u8>>) -> Option<Done> {
                     break;
                 }
                 b
+            }
+            Msg::MemberEnd(t) => {
+                if sink.member_end(&t).is_err() {
+                    // The stored bytes are still hashed: go on.
+                    failed.store(true, Ordering::Relaxed);
+                }
+                continue;
             }
         };
         let _ = free.send(buf);

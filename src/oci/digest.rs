@@ -154,11 +154,34 @@ impl<'de> Deserialize<'de> for Digest {
 }
 
 /// Computes a digest over bytes fed in pieces.
-#[derive(Clone)]
 pub enum Hasher {
     Sha256(Sha256),
     Sha512(Sha512),
+    /// sha256 computed by the host (see [`ExternalSha256`]).
+    External(Box<dyn ExternalSha256>),
 }
+
+/// A sha256 implementation the host supplies, when it has a faster one
+/// than this crate's portable code: a wasm build under Node hashes with
+/// OpenSSL (`crypto.createHash`), several times faster than wasm can.
+pub trait ExternalSha256: MaybeSend {
+    fn update(&mut self, data: &[u8]);
+    /// The hash of everything fed.
+    fn finish(self: Box<Self>) -> [u8; 32];
+}
+
+/// `Send` natively, where hashing may move to another thread; nothing on
+/// wasm32, which has one thread and whose host objects cannot be sent.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + ?Sized> MaybeSend for T {}
+/// `Send` natively, where hashing may move to another thread; nothing on
+/// wasm32, which has one thread and whose host objects cannot be sent.
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSend for T {}
 
 impl Hasher {
     pub fn new(algorithm: Algorithm) -> Hasher {
@@ -176,6 +199,7 @@ impl Hasher {
         match self {
             Hasher::Sha256(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
+            Hasher::External(h) => h.update(data),
         }
     }
 
@@ -186,6 +210,7 @@ impl Hasher {
                 algorithm: Algorithm::Sha512,
                 hex: to_hex(&h.finalize()),
             },
+            Hasher::External(h) => Digest::from_sha256_bytes(&h.finish()),
         }
     }
 }

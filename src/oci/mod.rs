@@ -11,7 +11,7 @@ pub mod reference;
 
 pub use config::{ConfigError, ContainerConfig, HealthConfig, History, ImageConfig, RootFs};
 pub use descriptor::{Descriptor, Platform, PlatformError};
-pub use digest::{Digest, DigestError, Hasher};
+pub use digest::{Digest, DigestError, ExternalSha256, Hasher, MaybeSend};
 pub use manifest::{ImageIndex, ImageManifest, Manifest, ManifestError};
 pub use media_type::Compression;
 pub use reference::{Reference, ReferenceError};

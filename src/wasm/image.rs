@@ -4,8 +4,10 @@
 //! `layerkit/image` (pkg-template/image/) drives it from streams, files,
 //! and a Web Worker.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -17,10 +19,10 @@ use crate::image::filetree::{self, Analysis, Change, LayerSummary, MergedEntry, 
 use crate::image::history::HistoryEntry;
 use crate::image::inspect::Inspect;
 use crate::image::{
-    normalize_path, Archive, BlobSource, Capture, Entry, EntryKind, Image, ImageError,
-    ImageSummary, Limits, Reader, Selector,
+    normalize_path, Archive, BlobSource, Capture, Collector, Entry, EntryKind, HasherSource, Image,
+    ImageError, ImageSummary, Limits, Reader, Selector,
 };
-use crate::oci::Platform;
+use crate::oci::{Digest, ExternalSha256, Hasher, Platform};
 
 #[wasm_bindgen(typescript_custom_section)]
 const IMAGE_TYPES: &str = r#"
@@ -37,6 +39,13 @@ export interface ImageReaderOptions {
    *  `docker save` wrote it), an OCI `ref.name`, or its position from 0
    *  (skopeo's `docker-archive:FILE:REF` and `:@INDEX`). */
   image?: string | number;
+  /** A sha256 faster than the built-in one (which runs in wasm): called
+   *  for each hasher needed, it returns an object whose `update(bytes)`
+   *  hashes a chunk (synchronously: the bytes are only valid during the
+   *  call) and whose `digest()` returns the 32-byte hash. In Node,
+   *  `() => crypto.createHash('sha256')` (OpenSSL: 3-4x faster); the
+   *  `layerkit/image` module for Node passes it. */
+  sha256?: () => { update(data: Uint8Array): unknown; digest(): Uint8Array };
 }
 
 /** How far reading has got. */
@@ -318,6 +327,7 @@ struct Options {
     files: Vec<String>,
     platform: Option<String>,
     image: Option<Choice>,
+    sha256: Option<js_sys::Function>,
 }
 
 enum Choice {
@@ -368,14 +378,121 @@ impl Options {
                         _ => return Err(bad("image", "a tag, a ref.name or an index from 0")),
                     })
                 }
+                "sha256" => {
+                    out.sha256 = Some(
+                        v.dyn_into::<js_sys::Function>()
+                            .map_err(|_| bad("sha256", "a function returning a hasher"))?,
+                    )
+                }
                 other => {
                     return Err(JsError::new(&format!(
-                    "ImageReader options: unknown option {other:?} (known: files, platform, image)"
-                )))
+                        "ImageReader options: unknown option {other:?} \
+                         (known: files, platform, image, sha256)"
+                    )))
                 }
             }
         }
         Ok(out)
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A hasher `options.sha256()` made (Node: a `crypto.Hash`).
+    type HostHash;
+    /// The slice is passed as a view of wasm memory, valid during the call.
+    #[wasm_bindgen(method, catch)]
+    fn update(this: &HostHash, data: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn digest(this: &HostHash) -> Result<JsValue, JsValue>;
+}
+
+/// The first failure of a host hasher, reported by the next call on the
+/// reader (a hasher cannot fail mid-stream in the core).
+type HashFailure = Rc<RefCell<Option<String>>>;
+
+/// Makes host hashers from `options.sha256`.
+struct HostHashers {
+    make: js_sys::Function,
+    failed: HashFailure,
+}
+
+impl HostHashers {
+    fn hasher(&self) -> Result<HostHash, String> {
+        let h = self.make.call0(&JsValue::NULL).map_err(js_message)?;
+        if !h.is_object() {
+            return Err("it returned something other than a hasher".into());
+        }
+        Ok(h.unchecked_into())
+    }
+
+    /// Checks the host's hasher on a known value.
+    fn check(&self) -> Result<(), String> {
+        let mut h = JsSha256 {
+            hash: Some(self.hasher()?),
+            failed: self.failed.clone(),
+        };
+        h.update(b"abc");
+        let got = Digest::from_sha256_bytes(&Box::new(h).finish());
+        if let Some(e) = self.failed.borrow_mut().take() {
+            return Err(e);
+        }
+        let want = Digest::sha256(b"abc");
+        if got != want {
+            return Err(format!(
+                "it hashes \"abc\" to {got} where sha256 gives {want}: it is not sha256"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl HasherSource for HostHashers {
+    fn sha256(&self) -> Hasher {
+        match self.hasher() {
+            Ok(hash) => Hasher::External(Box::new(JsSha256 {
+                hash: Some(hash),
+                failed: self.failed.clone(),
+            })),
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                Hasher::sha256()
+            }
+        }
+    }
+}
+
+struct JsSha256 {
+    /// `None` after a failure.
+    hash: Option<HostHash>,
+    failed: HashFailure,
+}
+
+impl JsSha256 {
+    fn fail(&mut self, e: JsValue) {
+        self.hash = None;
+        self.failed.borrow_mut().get_or_insert(js_message(e));
+    }
+}
+
+impl ExternalSha256 for JsSha256 {
+    fn update(&mut self, data: &[u8]) {
+        if let Some(Err(e)) = self.hash.as_ref().map(|h| h.update(data)) {
+            self.fail(e);
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> [u8; 32] {
+        let mut out = [0; 32];
+        match self.hash.as_ref().map(|h| h.digest()) {
+            Some(Ok(d)) => match d.dyn_ref::<js_sys::Uint8Array>() {
+                Some(a) if a.length() == 32 => a.copy_to(&mut out),
+                _ => self.fail(JsValue::from_str("digest() did not return 32 bytes")),
+            },
+            Some(Err(e)) => self.fail(e),
+            None => {}
+        }
+        out
     }
 }
 
@@ -439,6 +556,9 @@ pub struct ImageReader {
     platform: Option<Platform>,
     want: BTreeSet<String>,
     captured: Captured,
+    /// `options.sha256`, if given.
+    hashers: Option<js_sys::Function>,
+    hash_failed: HashFailure,
 }
 
 fn err(e: ImageError) -> JsError {
@@ -551,7 +671,17 @@ impl ImageReader {
             None => (None, None),
         };
         let captured = Captured::default();
+        let hash_failed = HashFailure::default();
         let mut reader = Reader::new(name, Limits::default());
+        if let Some(make) = &o.sha256 {
+            let host = HostHashers {
+                make: make.clone(),
+                failed: hash_failed.clone(),
+            };
+            host.check()
+                .map_err(|e| JsError::new(&format!("ImageReader options: sha256: {e}")))?;
+            reader.set_hashers(Box::new(host));
+        }
         if !want.is_empty() {
             reader.set_capture(Box::new(Keep {
                 want: want.clone(),
@@ -570,13 +700,30 @@ impl ImageReader {
             platform,
             want,
             captured,
+            hashers: o.sha256,
+            hash_failed,
         })
+    }
+
+    /// An error if a host hasher failed (what it hashed is then wrong), on
+    /// every call from then on.
+    fn hashing(&self) -> Result<(), JsError> {
+        match self.hash_failed.borrow().as_ref() {
+            Some(e) => Err(JsError::new(&format!(
+                "{}: the sha256 hasher failed: {e}",
+                self.name
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Feeds the next chunk of an archive.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
         match &mut self.state {
-            State::Streaming(r) => r.push(chunk).map_err(err),
+            State::Streaming(r) => {
+                r.push(chunk).map_err(err)?;
+                self.hashing()
+            }
             _ => Err(JsError::new("ImageReader: push after finish or readLayout")),
         }
     }
@@ -613,14 +760,19 @@ impl ImageReader {
                 current: None,
             }) as Box<dyn Capture>
         });
-        let (archive, _) = crate::image::read_layout(
-            &mut JsLayout(open),
-            &self.name,
-            Limits::default(),
-            self.platform.as_ref(),
-            capture,
-        )
-        .map_err(err)?;
+        let mut c = Collector::new(&self.name, Limits::default());
+        if let Some(cap) = capture {
+            c.set_capture(cap);
+        }
+        if let Some(make) = &self.hashers {
+            c.set_hashers(Box::new(HostHashers {
+                make: make.clone(),
+                failed: self.hash_failed.clone(),
+            }));
+        }
+        let read = crate::image::read_layout_with(c, &mut JsLayout(open), self.platform.as_ref());
+        self.hashing()?;
+        let (archive, _) = read.map_err(err)?;
         self.state = State::Read(Box::new(archive));
         Ok(())
     }
@@ -631,7 +783,9 @@ impl ImageReader {
     pub fn finish(&mut self) -> Result<JsValue, JsError> {
         let report = match std::mem::replace(&mut self.state, State::Gone) {
             State::Streaming(r) => {
-                let (archive, _) = r.finish().map_err(err)?;
+                let read = r.finish();
+                self.hashing()?;
+                let (archive, _) = read.map_err(err)?;
                 self.assemble(archive)?
             }
             State::Read(archive) => self.assemble(*archive)?,

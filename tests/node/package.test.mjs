@@ -248,6 +248,8 @@ import init, { initSync, parseDockerfile as parseWeb } from 'layerkit/web';
 import { lint as lintSmall, parseDockerfile as parseSmall } from 'layerkit/dockerfile';
 import initSmall, { lint as lintSmallWeb } from 'layerkit/dockerfile/web';
 import { readImage, readFile, type ImageResult, type ReadProgress, type MergedEntry } from 'layerkit/image';
+// Shaped like Node's crypto.Hash (no @types/node here).
+const createHash = (_: 'sha256') => ({ update(_d: Uint8Array) { return this; }, digest: () => new Uint8Array(32) });
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 const notAny: [IsAny<ReturnType<typeof parseDockerfile>>, IsAny<ReturnType<typeof parseWeb>>,
@@ -272,6 +274,7 @@ const w: ParsedDockerfile = parseWeb('FROM alpine');
 
 const reader = new ImageReader('x.tar');
 const reader2 = new ImageReader('x.tar', { files: ['/etc/os-release'], platform: 'linux/arm64', image: 0 });
+const hashed = new ImageReader('x.tar', { sha256: () => createHash('sha256') });
 reader.push(new Uint8Array(10));
 const bytes: number = reader.progress().bytes;
 const report: ImageReport = reader.finish();
@@ -286,7 +289,11 @@ const got: ImageResult = await readImage(new Blob([]), {
 });
 const merged: MergedEntry[] = got.merged;
 const file: Uint8Array = (await readFile('image.tar', '/etc/os-release')).content;
-export { notAny, line, sub, where, heredocBodies, v, w, findings, small, bytes, id, cmd, eff,
+await readImage('image.tar', { sha256: () => createHash('sha256') });
+await readImage('image.tar', { sha256: null });
+// @ts-expect-error: a hasher's digest() returns bytes
+await readImage('image.tar', { sha256: () => ({ update() {}, digest: () => 'hex' }) });
+export { hashed, notAny, line, sub, where, heredocBodies, v, w, findings, small, bytes, id, cmd, eff,
   content, merged, file };
 `;
 const usageCjs = `
