@@ -358,7 +358,7 @@ fn a_member_failing_its_check_reads_the_same_way() {
     }
     // A bad member followed by a bomb: the bad member is what is reported
     // (two threads may inflate past it before the worker says stop).
-    let small = tar(&[("a".into(), b"hello".repeat(1000))]);
+    let small = tar(&[("a", &b"hello".repeat(1000))]);
     let mut layer = gzip(&small);
     let n = layer.len();
     layer[n - 5] ^= 1;
