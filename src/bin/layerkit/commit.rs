@@ -88,7 +88,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<Outcome> {
 
     let merged = merged_view(&store, base)?;
     let (pending, file) = crate::store::Pending::create(&store)?;
-    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, crate::store::WriteBehind::new(file));
     let mut layer = LayerWriter::new(ingest, args.compression, args.level)?;
     write_dir_layer(&args.dir, &merged, &mut layer, timestamp)?;
     let (ingest, digests) = layer.finish()?;
@@ -187,7 +187,7 @@ pub fn squash(
 ) -> anyhow::Result<(LayerDigests, ImageConfig)> {
     let merged = merged_view(store, img)?;
     let (pending, file) = crate::store::Pending::create(store)?;
-    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, crate::store::WriteBehind::new(file));
     let mut layer = LayerWriter::new(ingest, method, level)?;
     crate::export::export_to(store, img, &merged, &mut layer)?;
     let (ingest, digests) = layer.finish()?;

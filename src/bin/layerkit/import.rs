@@ -105,7 +105,7 @@ pub fn ingest_tar(
     progress: &mut crate::store::Progress,
 ) -> anyhow::Result<(LayerDigests, LayerStats)> {
     let (pending, file) = crate::store::Pending::create(store)?;
-    let ingest = std::io::BufWriter::with_capacity(1 << 20, file);
+    let ingest = std::io::BufWriter::with_capacity(1 << 20, crate::store::WriteBehind::new(file));
     let mut layer = LayerWriter::new(ingest, method, level)?;
     let mut scanner = TarScanner::new();
     let mut stats = LayerStats::default();

@@ -5,7 +5,9 @@
 //! same buffer goes to the image reader on a second thread, which hashes
 //! and checks it in place. Once the archive is read and every image in it
 //! verified (digests, sizes, diff ids), the members the images need are
-//! renamed into `blobs/` and the names added; the rest are deleted.
+//! renamed into `blobs/` (each on the disk first: its write-back starts
+//! while it is written, see [`WriteBehind`]) and the names added; the rest
+//! are deleted.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -22,7 +24,7 @@ use layerkit::image::{
 };
 use layerkit::oci::{Compression, Descriptor, Reference};
 
-use crate::store::{host_platform, Pending, Store};
+use crate::store::{host_platform, Pending, Store, WriteBehind};
 use crate::{Ctx, Outcome};
 
 #[derive(ClapArgs)]
@@ -192,7 +194,7 @@ const IN_FLIGHT: usize = 16;
 /// from the chunk it arrived in.
 struct Files<'a> {
     store: &'a Store,
-    current: Option<File>,
+    current: Option<WriteBehind>,
     pending: BTreeMap<String, Pending>,
 }
 
@@ -206,7 +208,7 @@ impl TarSink for Files<'_> {
             };
             let (p, f) = Pending::create(self.store)?;
             self.pending.insert(name, p);
-            self.current = Some(f);
+            self.current = Some(WriteBehind::new(f));
         }
         Ok(())
     }
@@ -464,7 +466,7 @@ struct DirSource<'a> {
 /// copy as it is.
 struct TeeRead<R> {
     inner: R,
-    copy: File,
+    copy: WriteBehind,
 }
 
 impl<R: Read> Read for TeeRead<R> {
@@ -485,7 +487,10 @@ impl BlobSource for DirSource<'_> {
         };
         let (p, copy) = Pending::create(self.store).map_err(|e| format!("{e:#}"))?;
         self.pending.insert(path.to_string(), p);
-        Ok(Some(Box::new(TeeRead { inner: f, copy })))
+        Ok(Some(Box::new(TeeRead {
+            inner: f,
+            copy: WriteBehind::new(copy),
+        })))
     }
 }
 
