@@ -38,6 +38,30 @@ measure() {
   echo "$e $m $(python3 -c "print(round($u+$s, 2))")"
 }
 
+# Runs every "name|preparation|command" of the array `runs` once per round,
+# in order, for ROUNDS rounds — interleaved, so a change in the machine's
+# load hits every contender alike. The preparation runs untimed, then
+# `sync`, then the command under GNU time (with $nice in front, if set);
+# appends "name|wall user sys peak-KB" lines to LOG (emptied first) and
+# sets `loads` to the 1-minute load average at each round's start and at
+# the end.
+interleave() {
+  local log=$1 rounds=$2 r run name prep cmd
+  : > "$log"
+  loads=()
+  for ((r = 1; r <= rounds; r++)); do
+    loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+    for run in "${runs[@]}"; do
+      IFS='|' read -r name prep cmd <<<"$run"
+      eval "$prep"
+      sync
+      eval "/usr/bin/time -f '%e %U %S %M' -o $log.time ${nice:-} $cmd" > /dev/null
+      echo "$name|$(tail -1 "$log.time")" >> "$log"
+    done
+  done
+  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+}
+
 # Seconds since the epoch, to the nanosecond.
 now() { date +%s.%N; }
 

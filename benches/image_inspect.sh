@@ -95,34 +95,24 @@ if [ -n "$have_wasm" ]; then
   done
 fi
 
-# name|command; each round runs them all once, in this order.
+# name|preparation|command; each round runs them all once, in this order.
 runs=(
-  "gzip -dc|gzip -dc $data/layer.tar.gz"
-  "pigz -dc|pigz -dc $data/layer.tar.gz"
-  "layerkit inspect|$lk inspect -q $data/archive.tar"
+  "gzip -dc|true|gzip -dc $data/layer.tar.gz"
+  "pigz -dc|true|pigz -dc $data/layer.tar.gz"
+  "layerkit inspect|true|$lk inspect -q $data/archive.tar"
 )
 if [ -n "$have_wasm" ]; then
-  runs+=("wasm (node)|node $data/wasm/bench.cjs $data/archive.tar")
-  runs+=("wasm, own sha256|node $data/wasm/bench.cjs $data/archive.tar builtin")
+  runs+=("wasm (node)|true|node $data/wasm/bench.cjs $data/archive.tar")
+  runs+=("wasm, own sha256|true|node $data/wasm/bench.cjs $data/archive.tar builtin")
 fi
 # A yardstick, if installed (Debian package isal): the fastest single-core
 # gzip inflater there is (Intel ISA-L, hand-written assembly).
 if command -v igzip >/dev/null; then
-  runs+=("igzip -dc|igzip -dc $data/layer.tar.gz")
+  runs+=("igzip -dc|true|igzip -dc $data/layer.tar.gz")
 fi
 
 log="$data/times.txt"
-: > "$log"
-loads=()
-for ((r = 1; r <= rounds; r++)); do
-  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
-  for run in "${runs[@]}"; do
-    # shellcheck disable=SC2086 # the command is split on purpose
-    /usr/bin/time -f "%e %U %S %M" -o "$data/time.txt" ${run#*|} > /dev/null
-    echo "${run%%|*}|$(tail -1 "$data/time.txt")" >> "$log"
-  done
-done
-loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+interleave "$log" "$rounds"
 
 echo
 echo "layer: $(stat -c %s "$data/layer.tar.gz") bytes gzip'd, $files files"

@@ -27,31 +27,19 @@ size=$(stat -c %s "$data/layer.tar")
 cat "$data/layer.tar" > /dev/null   # warm the page cache for everyone
 
 d=$data
-# name|output file or store|command; each round runs them all once, in order.
+# name|preparation|command; each round runs them all once, in order.
 runs=(
-  "pigz -6|$d/out.pigz.gz|sh -c 'pigz -6 -c $d/layer.tar > $d/out.pigz.gz'"
-  "layerkit import gzip|$d/store-gzip|env LAYERKIT_ROOT=$d/store-gzip $lk import -q --compression gzip $d/layer.tar bench:gzip"
-  "layerkit import zstd|$d/store-zstd|env LAYERKIT_ROOT=$d/store-zstd $lk import -q --compression zstd $d/layer.tar bench:zstd"
-  "zstd -3 -T0|$d/out.zst|sh -c 'zstd -3 -T0 -q -c $d/layer.tar > $d/out.zst'"
+  "pigz -6|rm -rf $d/out.pigz.gz|sh -c 'pigz -6 -c $d/layer.tar > $d/out.pigz.gz'"
+  "layerkit import gzip|rm -rf $d/store-gzip|env LAYERKIT_ROOT=$d/store-gzip $lk import -q --compression gzip $d/layer.tar bench:gzip"
+  "layerkit import zstd|rm -rf $d/store-zstd|env LAYERKIT_ROOT=$d/store-zstd $lk import -q --compression zstd $d/layer.tar bench:zstd"
+  "zstd -3 -T0|rm -rf $d/out.zst|sh -c 'zstd -3 -T0 -q -c $d/layer.tar > $d/out.zst'"
 )
 if [ -n "${ALT_LAYERKIT:-}" ]; then
-  runs+=("alt import gzip|$d/store-alt|env LAYERKIT_ROOT=$d/store-alt $ALT_LAYERKIT import -q --compression gzip $d/layer.tar bench:gzip")
+  runs+=("alt import gzip|rm -rf $d/store-alt|env LAYERKIT_ROOT=$d/store-alt $ALT_LAYERKIT import -q --compression gzip $d/layer.tar bench:gzip")
 fi
 
 log="$data/times-compress.txt"
-: > "$log"
-loads=()
-for ((r = 1; r <= rounds; r++)); do
-  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
-  for run in "${runs[@]}"; do
-    IFS='|' read -r name out cmd <<<"$run"
-    rm -rf "$out"
-    sync
-    eval "/usr/bin/time -f '%e %U %S %M' -o $data/time.txt $nice $cmd" > /dev/null
-    echo "$name|$(tail -1 "$data/time.txt")" >> "$log"
-  done
-done
-loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+interleave "$log" "$rounds"
 
 blob() { # store, tag → path of its layer blob
   local m

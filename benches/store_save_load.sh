@@ -70,19 +70,7 @@ runs=(
 )
 
 log="$data/times-save-load.txt"
-: > "$log"
-loads=()
-for ((r = 1; r <= rounds; r++)); do
-  loads+=("$(cut -d' ' -f1 /proc/loadavg)")
-  for run in "${runs[@]}"; do
-    IFS='|' read -r name prep cmd <<<"$run"
-    eval "$prep"
-    sync
-    eval "/usr/bin/time -f '%e %U %S %M' -o $data/time.txt $nice $cmd" > /dev/null
-    echo "$name|$(tail -1 "$data/time.txt")" >> "$log"
-  done
-done
-loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+interleave "$log" "$rounds"
 rm -rf "$d/store-dst" "$d/copy.tar" "$d/saved.tar"
 
 echo
