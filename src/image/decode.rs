@@ -1043,6 +1043,31 @@ mod tests {
         }
     }
 
+    /// A layer's output is told where each member ends in the stream and
+    /// what its trailer says, whatever the engine and the chunking (ISA-L
+    /// reads past a stream's end, into the trailer and the next member).
+    #[test]
+    fn member_trailers_say_where_members_end() {
+        let plain = sample();
+        let mut stream = Vec::new();
+        let mut want = Vec::new();
+        for part in [&plain[..5], b"", &plain[5..1000], &plain[1000..]] {
+            stream.extend(gzip(part));
+            let mut c = flate2::Crc::new();
+            c.update(part);
+            want.push(Trailer {
+                crc: c.sum(),
+                isize: part.len() as u32,
+                end: stream.len() as u64,
+            });
+        }
+        for chunk in [1, 2, 9, 4096, stream.len()] {
+            let (data, trailers, r) = seen(Engine::fastest(), &stream, chunk, true);
+            assert!(r.is_ok() && data == plain, "chunk {chunk}: {r:?}");
+            assert_eq!(trailers, want, "chunk {chunk}");
+        }
+    }
+
     /// ISA-L (natively, with the `isal` feature) and zlib-rs give the same
     /// bytes, trailers and errors on the same streams, whole, cut short,
     /// corrupt or several members long, however they are chunked.
