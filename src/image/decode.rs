@@ -441,8 +441,12 @@ impl Engine {
     }
 }
 
-/// A raw deflate inflater of either [`Engine`]; both give the same bytes
-/// and fail on the same streams (the reasons are worded as zlib's).
+/// A raw deflate inflater of either [`Engine`]. Both give the same bytes
+/// and fail on the same streams, in the same words but for the reason
+/// (ISA-L names three kinds of bad data). Before corrupt data both hand
+/// on decoded bytes only, zlib-rs up to a few hundred fewer; at a cut
+/// ISA-L may hold back the last one or two literals (it decodes up to
+/// three symbols per lookup), depending on where the pushes split.
 enum Inflate {
     Zlib(Decompress),
     #[cfg(layerkit_isal)]

@@ -1,9 +1,10 @@
 //! Raw deflate inflated by Intel ISA-L's igzip, through the C shim in
 //! `isal.c` (built by build.rs with the `isal` feature, natively only).
 //!
-//! On a typical layer it inflates ~1.4x as fast as zlib-rs: the gzip side
-//! of [`super::decode`] uses it when it is built in and zlib-rs otherwise.
-//! The shim owns ISA-L's state; this side passes pointers and lengths.
+//! On a typical layer it inflates ~1.5x as fast as zlib-rs (2.5 s of CPU
+//! down to 1.7 s for a 1 GiB layer): the gzip side of [`super::decode`]
+//! uses it when it is built in and zlib-rs otherwise. The shim owns
+//! ISA-L's state; this side passes pointers and lengths.
 
 use std::ffi::c_int;
 use std::ptr::NonNull;
