@@ -9,7 +9,8 @@
 use std::ffi::c_int;
 use std::ptr::NonNull;
 
-/// ISA-L's `struct inflate_state`, never looked into from Rust.
+/// The shim's state (ISA-L's `struct inflate_state` and a copy of it),
+/// never looked into from Rust.
 #[repr(C)]
 struct State {
     _opaque: [u8; 0],
