@@ -29,6 +29,8 @@ pub mod decode;
 pub mod filetree;
 pub mod history;
 pub mod inspect;
+#[cfg(layerkit_isal)]
+mod isal;
 mod layer;
 pub mod layer_builder;
 pub mod mutate;
