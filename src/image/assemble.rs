@@ -617,9 +617,9 @@ fn choose(summaries: &[ImageSummary], sel: &Selector, name: &str) -> Result<usiz
     }
     if let Some(r) = &sel.reference {
         let want = familiar(r);
-        let found = summaries.iter().position(|s| {
-            s.repo_tags.iter().any(|t| *t == want) || s.ref_name.as_deref() == Some(r.as_str())
-        });
+        let found = summaries
+            .iter()
+            .position(|s| s.repo_tags.contains(&want) || s.ref_name.as_deref() == Some(r.as_str()));
         return found.ok_or_else(|| ImageError::NoSuchImage {
             selector: r.clone(),
             available: list(),

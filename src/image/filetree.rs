@@ -259,7 +259,7 @@ pub struct Analysis {
 }
 
 /// dive's metrics over `layers` (each a layer's entries in tar order).
-pub fn analyze<'a>(layers: &[&'a [Entry]]) -> Analysis {
+pub fn analyze(layers: &[&[Entry]]) -> Analysis {
     struct PathData {
         sum: u64,
         min: u64,
@@ -321,8 +321,7 @@ pub fn analyze<'a>(layers: &[&'a [Entry]]) -> Analysis {
             d.min = d.min.min(size);
             d.count += 1;
         }
-        let t = build_layers_into(&mut stacked, files, i);
-        let _ = t;
+        build_layers_into(&mut stacked, files, i);
     }
     let (mut min_total, mut sum_total) = (0u64, 0u64);
     let mut file_reference = Vec::new();

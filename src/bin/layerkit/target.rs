@@ -123,11 +123,7 @@ fn split(s: &str) -> Option<(&str, Option<&str>)> {
     for i in cuts {
         let (p, rest) = s.split_at(i);
         if Path::new(p).exists() {
-            let rest = if rest.starts_with(':') {
-                &rest[1..]
-            } else {
-                rest
-            };
+            let rest = rest.strip_prefix(':').unwrap_or(rest);
             return Some((p, Some(rest)));
         }
     }
