@@ -62,6 +62,11 @@ interleave() {
   loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 }
 
+# Prints how many rounds ran and the load averages `interleave` saw.
+loads_line() {
+  echo "$1 rounds, interleaved; 1-min load average at the start of each round and at the end: ${loads[*]} ($(nproc) cores)"
+}
+
 # Seconds since the epoch, to the nanosecond.
 now() { date +%s.%N; }
 

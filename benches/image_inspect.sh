@@ -116,16 +116,12 @@ interleave "$log" "$rounds"
 
 echo
 echo "layer: $(stat -c %s "$data/layer.tar.gz") bytes gzip'd, $files files"
-echo "$rounds rounds, interleaved; 1-min load average at the start of each round and at the end: ${loads[*]} ($(nproc) cores)"
+loads_line "$rounds"
 python3 - "$log" <<'PY'
 import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, t = line.rstrip("\n").split("|")
-    e, u, s, m = t.split()
-    rows.setdefault(name, []).append((float(e), float(u) + float(s), int(m)))
-med = {n: statistics.median(x[0] for x in v) for n, v in rows.items()}
-best = {n: min(x[0] for x in v) for n, v in rows.items()}
+sys.path.insert(0, "benches")
+from timings import read
+rows, med, cpu, best = read(sys.argv[1])
 print(f"{'':17} {'median s':>8} {'best s':>7}  {'CPU s':>6} {'peak MB':>7}  every run (wall s)")
 for n, v in rows.items():
     walls = " ".join(f"{x[0]:.2f}" for x in v)

@@ -73,17 +73,13 @@ sizes="$data/sizes.txt"
 
 echo
 echo "input: $data/layer.tar, $size bytes"
-echo "$rounds rounds, interleaved; 1-min load average at the start of each round and at the end: ${loads[*]} ($(nproc) cores)"
+loads_line "$rounds"
 python3 - "$log" "$sizes" <<'PY'
-import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, t = line.rstrip("\n").split("|")
-    e, u, s, m = t.split()
-    rows.setdefault(name, []).append((float(e), float(u) + float(s), int(m)))
+import sys
+sys.path.insert(0, "benches")
+from timings import read
+rows, med, cpu, best = read(sys.argv[1])
 sizes = dict(l.rstrip("\n").split("|") for l in open(sys.argv[2]))
-med = {n: statistics.median(x[0] for x in v) for n, v in rows.items()}
-cpu = {n: statistics.median(x[1] for x in v) for n, v in rows.items()}
 p = "pigz -6"
 print(f"{'':22} {'median s':>8} {'best s':>7} {'CPU s':>6} {'peak MB':>7} {'output bytes':>13} {'vs pigz':>7} {'CPU vs':>6}  every run (wall s)")
 for n, v in rows.items():

@@ -75,16 +75,12 @@ rm -rf "$d/store-dst" "$d/copy.tar" "$d/saved.tar"
 
 echo
 echo "image.tar: $(stat -c %s "$data/image.tar") bytes (layer uncompressed); image-gz.tar: $(stat -c %s "$data/image-gz.tar") bytes (layer gzip'd, $(stat -c %s "$data/layer.tar") bytes inflated)"
-echo "$rounds rounds, interleaved; 1-min load average at the start of each round and at the end: ${loads[*]} ($(nproc) cores)"
+loads_line "$rounds"
 python3 - "$log" <<'PY'
-import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    name, t = line.rstrip("\n").split("|")
-    e, u, s, m = t.split()
-    rows.setdefault(name, []).append((float(e), float(u) + float(s), int(m)))
-med = {n: statistics.median(x[0] for x in v) for n, v in rows.items()}
-cpu = {n: statistics.median(x[1] for x in v) for n, v in rows.items()}
+import sys
+sys.path.insert(0, "benches")
+from timings import read
+rows, med, cpu, best = read(sys.argv[1])
 base = {n: ("cp (gzip'd)" if "gzip" in n or "layer)" in n
            else "cp + fsync" if "fsync" in n or n.startswith("layerkit load") else "cp") for n in rows}
 print(f"{'':26} {'median s':>8} {'best s':>7} {'CPU s':>6} {'peak MB':>7} {'vs cp':>6}  every run (wall s)")
