@@ -21,45 +21,7 @@
 
 use std::collections::BTreeMap;
 
-/// The type of a tar entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EntryKind {
-    File,
-    Dir,
-    Symlink,
-    Hardlink,
-    Char,
-    Block,
-    Fifo,
-}
-
-impl EntryKind {
-    fn flag(self) -> u8 {
-        match self {
-            EntryKind::File => b'0',
-            EntryKind::Hardlink => b'1',
-            EntryKind::Symlink => b'2',
-            EntryKind::Char => b'3',
-            EntryKind::Block => b'4',
-            EntryKind::Dir => b'5',
-            EntryKind::Fifo => b'6',
-        }
-    }
-
-    fn from_flag(f: u8) -> Option<EntryKind> {
-        Some(match f {
-            b'0' | 0 | b'7' => EntryKind::File,
-            b'1' => EntryKind::Hardlink,
-            b'2' => EntryKind::Symlink,
-            b'3' => EntryKind::Char,
-            b'4' => EntryKind::Block,
-            b'5' => EntryKind::Dir,
-            b'6' => EntryKind::Fifo,
-            _ => return None,
-        })
-    }
-}
+pub use super::tar::EntryKind;
 
 /// One tar entry's metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@
 //! as it passes, so memory stays at one header whatever the archive size.
 
 /// What kind of file a tar entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EntryKind {
     File,
@@ -41,6 +41,33 @@ impl EntryKind {
             EntryKind::Block => 'b',
             EntryKind::Fifo => 'p',
         }
+    }
+
+    /// The header's type flag for this kind.
+    pub(crate) fn flag(self) -> u8 {
+        match self {
+            EntryKind::File => b'0',
+            EntryKind::Hardlink => b'1',
+            EntryKind::Symlink => b'2',
+            EntryKind::Char => b'3',
+            EntryKind::Block => b'4',
+            EntryKind::Dir => b'5',
+            EntryKind::Fifo => b'6',
+        }
+    }
+
+    /// The kind a POSIX type flag names (`0`, NUL and `7` are files).
+    pub(crate) fn from_flag(f: u8) -> Option<EntryKind> {
+        Some(match f {
+            b'0' | 0 | b'7' => EntryKind::File,
+            b'1' => EntryKind::Hardlink,
+            b'2' => EntryKind::Symlink,
+            b'3' => EntryKind::Char,
+            b'4' => EntryKind::Block,
+            b'5' => EntryKind::Dir,
+            b'6' => EntryKind::Fifo,
+            _ => return None,
+        })
     }
 }
 
@@ -365,21 +392,15 @@ impl TarReader {
                 _ => {}
             }
         }
-        let kind = match typeflag {
-            b'0' | 0 | b'7' => EntryKind::File,
-            b'1' => EntryKind::Hardlink,
-            b'2' => EntryKind::Symlink,
-            b'3' => EntryKind::Char,
-            b'4' => EntryKind::Block,
-            b'5' => EntryKind::Dir,
-            b'6' => EntryKind::Fifo,
+        let kind = match EntryKind::from_flag(typeflag) {
+            Some(kind) => kind,
             // GNU sparse files and other regular-file variants: treated as
             // files whose stored data is `size` bytes.
-            b'S' => EntryKind::File,
-            other => {
+            None if typeflag == b'S' => EntryKind::File,
+            None => {
                 return Err(self.err(format!(
                     "unsupported entry type {:?} for {name:?}",
-                    other as char
+                    typeflag as char
                 )))
             }
         };

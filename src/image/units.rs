@@ -103,6 +103,9 @@ pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
     if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
+    if h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
     let mut i = 19;
     let mut nanos: u32 = 0;
     if b.get(i) == Some(&b'.') {
