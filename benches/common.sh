@@ -8,6 +8,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+# NICE=-20 (as root) runs every contender `interleave` times at that
+# priority: on a shared machine, the closest to an idle one (other jobs
+# wait while each runs).
+nice=
+[ -n "${NICE:-}" ] && nice="nice -n $NICE"
+
 # Builds the release CLI (quietly) and sets $lk to it.
 build_cli() {
   cargo build -q --release --features cli

@@ -15,10 +15,6 @@
 . "$(dirname "$0")/common.sh"
 data="$root/target/bench-store"
 rounds=${1:-5}
-# NICE=-20 runs every contender at that priority (as root): on a shared
-# machine, the closest to an idle one (other jobs wait while each runs).
-nice=
-[ -n "${NICE:-}" ] && nice="nice -n $NICE"
 mkdir -p "$data"
 build_cli
 

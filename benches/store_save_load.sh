@@ -21,14 +21,10 @@
 # on the disk), and also, for the record, with plain cp.
 #
 #   benches/store_save_load.sh [ROUNDS]   (default 5; data cached in target/bench-store/)
-#   NICE=-20 benches/store_save_load.sh   (see below)
+#   NICE=-20 benches/store_save_load.sh   (see common.sh)
 . "$(dirname "$0")/common.sh"
 data="$root/target/bench-store"
 rounds=${1:-5}
-# NICE=-20 runs every contender at that priority (as root): on a shared
-# machine, the closest to an idle one (other jobs wait while each runs).
-nice=
-[ -n "${NICE:-}" ] && nice="nice -n $NICE"
 mkdir -p "$data"
 build_cli
 real_content_tar "$data/layer.tar"
