@@ -11,13 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use layerkit::image::{Capture, Entry, Limits, Reader, Selector};
 use layerkit::oci::Digest;
-use support::tar;
-
-fn fixture(p: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/real")
-        .join(p)
-}
+use support::{big_layer, docker_archive, gzip, tar};
 
 /// Everything a read produced, as text: each member's digest, size,
 /// content (file lists, diff_ids, layer errors), or the error.
@@ -82,26 +76,8 @@ fn same_both_ways(what: &str, bytes: &[u8], limits: Limits) -> String {
 
 #[test]
 fn every_real_fixture_reads_the_same_on_two_threads() {
-    for f in [
-        "dive/test-docker-image.tar",
-        "dive/test-kaniko-image.tar",
-        "dive/test-oci-gzip-image.tar",
-        "dive/test-oci-zstd-image.tar",
-        "dive/test-oci-uncompressed-image.tar",
-        "dive/test-oci-estargz-image.tar",
-        "ggcr/hello-world-v25.tar",
-        "ggcr/test_bundle.tar",
-        "ggcr/test_image_1.tar",
-        "ggcr/test_image_2.tar",
-        "ggcr/test_link.tar",
-        "ggcr/whiteout_image.tar",
-        "ggcr/whiteout_dir.tar",
-        "ggcr/overwritten_file.tar",
-        "ggcr/source_image_with_empty_layer_history.tar",
-        "ggcr/no_manifest.tar",
-        "ggcr/null_manifest.tar",
-    ] {
-        let bytes = std::fs::read(fixture(f)).unwrap();
+    for f in support::REAL_ARCHIVES {
+        let bytes = std::fs::read(support::real_fixture(f)).unwrap();
         let one = same_both_ways(f, &bytes, Limits::default());
         assert!(one.contains("sha256:"), "{f}: {one}");
         // Truncated and corrupted copies fail (or not) the same way too.
@@ -116,46 +92,6 @@ fn every_real_fixture_reads_the_same_on_two_threads() {
 }
 
 // ---- a generated multi-MiB layer ---------------------------------------
-
-fn gzip(b: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(b).unwrap();
-    gz.finish().unwrap()
-}
-
-/// ~6 MiB of text-like files, different enough not to compress to nothing.
-fn big_layer() -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
-    let mut x: u64 = 0x9e3779b97f4a7c15;
-    let mut files = Vec::new();
-    for i in 0..300 {
-        let len = 1000 + (i * 7919) % 40000;
-        let data: Vec<u8> = (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b"abcdefgh ij\n"[(x % 12) as usize]
-            })
-            .collect();
-        files.push((format!("data/{:03}/f{i}.txt", i % 17), data));
-    }
-    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), &d[..])).collect();
-    (tar(&entries), files)
-}
-
-fn docker_archive(layer: &[u8], diff_id: &Digest) -> Vec<u8> {
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"test"}}]}}"#
-    );
-    let cfg_name = format!("{}.json", Digest::sha256(config.as_bytes()).hex());
-    let manifest =
-        format!(r#"[{{"Config":"{cfg_name}","RepoTags":["t:1"],"Layers":["l/layer.tar.gz"]}}]"#);
-    tar(&[
-        ("l/layer.tar.gz", layer),
-        (&cfg_name, config.as_bytes()),
-        ("manifest.json", manifest.as_bytes()),
-    ])
-}
 
 #[test]
 fn a_big_layer_gives_the_same_digests_and_files() {

@@ -29,8 +29,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read, Write};
 
-use super::decode::Decoder;
-use super::layer::{Blob, BlobContent, BlobScan, Capture};
+use super::decode::{Decoder, SNIFF};
+use super::layer::{Blob, BlobContent, BlobScan, Capture, HostWork};
 use super::tar::{Header, PushError, TarReader, TarSink};
 use super::{normalize_path, EntryKind, ImageError, Limits};
 use crate::oci::{Compression, Hasher, Manifest, MaybeSend, Platform};
@@ -102,7 +102,19 @@ pub struct Collector {
     progress: Progress,
     parallel: Option<u64>,
     hashers: Option<Box<dyn HasherSource>>,
+    /// Stored bytes from which a gzip layer is inflated by the host.
+    host: Option<u64>,
+    /// Whether the current push can stop after a host layer (set by
+    /// [`Reader::push_some`]).
+    pausable: bool,
+    /// A host layer whose stored bytes are complete, waiting for the rest
+    /// of its inflated bytes and [`Collector::host_end`].
+    pending: Option<BlobScan>,
 }
+
+/// The size from which [`Reader::set_host_inflate`] hands gzip layers to
+/// the host: below it, the round trip costs more than it saves.
+pub const HOST_INFLATE_THRESHOLD: u64 = 1 << 20;
 
 /// Stored bytes of a layer after which, natively, it is read on two
 /// threads: below this, starting a thread costs more than it saves.
@@ -123,7 +135,50 @@ impl Collector {
             #[cfg(target_arch = "wasm32")]
             parallel: None,
             hashers: None,
+            host: None,
+            pausable: false,
+            pending: None,
         }
+    }
+
+    /// gzip layers of at least `threshold` stored bytes are inflated by the
+    /// host (see [`Reader::set_host_inflate`]); `None`: all here.
+    pub fn set_host_inflate(&mut self, threshold: Option<u64>) {
+        self.host = threshold;
+    }
+
+    /// What the host is to inflate after a push.
+    pub fn host_work(&mut self) -> Option<HostWork> {
+        match &mut self.pending {
+            Some(scan) => scan.take_handed(true),
+            None => self.current.as_mut()?.take_handed(false),
+        }
+    }
+
+    /// The next inflated bytes of the host's layer.
+    pub fn host_data(&mut self, data: &[u8]) -> Result<(), ImageError> {
+        match self.pending.as_mut().or(self.current.as_mut()) {
+            Some(scan) if scan.is_host() => scan.host_data(data),
+            _ => Err(ImageError::Host(format!(
+                "{}: inflated bytes arrived while no layer is being inflated by the host",
+                self.name
+            ))),
+        }
+    }
+
+    /// The host finished inflating the layer whose stored bytes ended
+    /// (`failure`: why it could not, in its words). Reading goes on.
+    pub fn host_end(&mut self, failure: Option<String>) -> Result<(), ImageError> {
+        let Some(mut scan) = self.pending.take() else {
+            return Err(ImageError::Host(format!(
+                "{}: a layer was ended before its stored bytes were all pushed",
+                self.name
+            )));
+        };
+        if let Some(f) = failure {
+            scan.host_failed(f);
+        }
+        self.complete(scan)
     }
 
     /// Hashes blobs and layers with hashers from `source` rather than the
@@ -162,6 +217,12 @@ impl Collector {
     /// A regular member begins; `size` is its declared size.
     pub fn begin(&mut self, path: &str, size: u64) -> Result<(), ImageError> {
         let path = member_path(&self.name, path)?;
+        if self.pending.is_some() {
+            return Err(ImageError::Host(format!(
+                "{}: {path} began while a layer still waits for the host to inflate it",
+                self.name
+            )));
+        }
         if let Some(prev) = self.current.take() {
             // A caller that forgot `end`: finish the previous member.
             self.current = Some(prev);
@@ -173,14 +234,18 @@ impl Collector {
             .hashers
             .is_some()
             .then(|| (self.hasher(), self.hasher()));
-        self.current = Some(BlobScan::new(
+        let mut scan = BlobScan::new(
             path,
             size,
             self.limits,
             self.parallel,
             self.capture.take(),
             hashers,
-        ));
+        );
+        if self.pausable && self.host.is_some_and(|t| size >= t) {
+            scan.allow_host();
+        }
+        self.current = Some(scan);
         Ok(())
     }
 
@@ -194,16 +259,26 @@ impl Collector {
 
     /// The current member is complete.
     pub fn end(&mut self) -> Result<(), ImageError> {
-        if let Some(scan) = self.current.take() {
-            let (blob, capture) = scan.finish()?;
-            if capture.is_some() {
-                self.capture = capture;
+        match self.current.take() {
+            // The host still inflates it: it ends with `host_end`.
+            Some(scan) if scan.is_host() => {
+                self.pending = Some(scan);
+                Ok(())
             }
-            if matches!(blob.content, BlobContent::Layer(_)) {
-                self.progress.layers += 1;
-            }
-            self.blobs.insert(blob.path.clone(), blob);
+            Some(scan) => self.complete(scan),
+            None => Ok(()),
         }
+    }
+
+    fn complete(&mut self, scan: BlobScan) -> Result<(), ImageError> {
+        let (blob, capture) = scan.finish()?;
+        if capture.is_some() {
+            self.capture = capture;
+        }
+        if matches!(blob.content, BlobContent::Layer(_)) {
+            self.progress.layers += 1;
+        }
+        self.blobs.insert(blob.path.clone(), blob);
         Ok(())
     }
 
@@ -237,6 +312,13 @@ impl Collector {
     /// Everything was seen.
     pub fn finish(mut self, compression: Compression) -> Result<Archive, ImageError> {
         self.end()?;
+        if let Some(scan) = &self.pending {
+            return Err(ImageError::Host(format!(
+                "{}: the input ended while the host still inflated {}: end the layer first",
+                self.name,
+                scan.path()
+            )));
+        }
         Ok(Archive {
             name: self.name,
             compression,
@@ -297,6 +379,10 @@ impl TarSink for Collector {
 
     fn end(&mut self) -> Result<(), ImageError> {
         Collector::end(self)
+    }
+
+    fn pause(&self) -> bool {
+        self.pending.is_some()
     }
 }
 
@@ -381,6 +467,90 @@ impl Reader {
     pub fn set_parallel(&mut self, threshold: Option<u64>) {
         if let Some(o) = self.dec.get_mut() {
             o.collector.set_parallel(threshold);
+        }
+    }
+
+    /// gzip layers of at least `threshold` stored bytes (`Some(`[`HOST_INFLATE_THRESHOLD`]`)`
+    /// is a good choice) are inflated by the host rather than here — a
+    /// host with a faster inflater, or one that runs it on another thread
+    /// (Node's zlib), reads faster so. The archive must then be pushed
+    /// with [`Reader::push_some`], and after each push:
+    /// [`Reader::host_work`] says which bytes to inflate; the host hands
+    /// the inflated bytes to [`Reader::host_data`] and, when the work says
+    /// the layer `ended`, calls [`Reader::host_end`] once its inflater is
+    /// done, then pushes on from where `push_some` stopped. The host's
+    /// inflater checks the gzip framing and trailers; everything else
+    /// (both digests, the listing, the bomb limit) stays here. Archives
+    /// compressed as a whole are inflated here throughout.
+    pub fn set_host_inflate(&mut self, threshold: Option<u64>) {
+        if let Some(o) = self.dec.get_mut() {
+            o.collector.set_host_inflate(threshold);
+        }
+    }
+
+    /// Feeds the next bytes; returns how many were consumed: all of them,
+    /// unless a layer the host inflates ended (see
+    /// [`Reader::set_host_inflate`]), which stops the push after it.
+    pub fn push_some(&mut self, chunk: &[u8]) -> Result<usize, ImageError> {
+        let host = self.dec.get_ref().is_some_and(|o| o.collector.host.is_some());
+        if host && self.dec.compression().is_none() {
+            // The first bytes tell whether the archive is compressed: they
+            // go alone, so that the rest can stop after a host layer.
+            let first = &chunk[..chunk.len().min(SNIFF)];
+            self.push(first)?;
+            return Ok(first.len());
+        }
+        let plain = self.dec.compression() == Some(Compression::None);
+        let Some(o) = self.dec.get_mut().filter(|o| plain && o.collector.host.is_some()) else {
+            self.push(chunk)?;
+            return Ok(chunk.len());
+        };
+        if let Some(e) = o.error.take() {
+            return Err(e);
+        }
+        if let Some(scan) = &o.collector.pending {
+            return Err(ImageError::Host(format!(
+                "{}: pushed on while {} waits for the host to end it",
+                self.name,
+                scan.path()
+            )));
+        }
+        o.collector.pausable = true;
+        let r = o.tar.push_some(chunk, &mut o.collector);
+        o.collector.pausable = false;
+        match r {
+            Ok(n) => {
+                self.bytes += n as u64;
+                Ok(n)
+            }
+            Err(PushError::Tar(t)) => Err(ImageError::Tar {
+                what: self.name.clone(),
+                offset: t.offset,
+                reason: t.reason,
+            }),
+            Err(PushError::Sink(e)) => Err(e),
+        }
+    }
+
+    /// See [`Reader::set_host_inflate`].
+    pub fn host_work(&mut self) -> Option<HostWork> {
+        self.dec.get_mut()?.collector.host_work()
+    }
+
+    /// See [`Reader::set_host_inflate`].
+    pub fn host_data(&mut self, data: &[u8]) -> Result<(), ImageError> {
+        match self.dec.get_mut() {
+            Some(o) => o.collector.host_data(data),
+            None => Ok(()),
+        }
+    }
+
+    /// See [`Reader::set_host_inflate`]; `failure` is why the host's
+    /// inflater failed, if it did (the layer is then reported corrupt).
+    pub fn host_end(&mut self, failure: Option<String>) -> Result<(), ImageError> {
+        match self.dec.get_mut() {
+            Some(o) => o.collector.host_end(failure),
+            None => Ok(()),
         }
     }
 

@@ -24,7 +24,7 @@ use ruzstd::decoding::FrameDecoder;
 use crate::oci::Compression;
 
 /// Enough bytes to recognise any supported format.
-const SNIFF: usize = 4;
+pub(crate) const SNIFF: usize = 4;
 
 /// Where decoded bytes go, inside the crate: a writer that may also take
 /// a whole buffer of decoded bytes without a copy (to hand it to another

@@ -373,7 +373,36 @@ enum Scan {
     Layer(Box<Decode<LayerOut>>),
     /// A layer whose decompression failed: only the stored hash goes on.
     Broken(Box<LayerSink>, String, Compression),
+    /// A gzip layer the host inflates.
+    Host(Box<HostLayer>),
     Other,
+}
+
+/// A gzip layer inflated by the host ([`super::Collector::set_host_inflate`]):
+/// its stored bytes are hashed here and handed out; the inflated bytes come
+/// back through [`BlobScan::host_data`] to be hashed and listed.
+struct HostLayer {
+    sink: LayerSink,
+    /// Bytes inflated so far.
+    size: u64,
+    /// Stored bytes of earlier pushes the host has not been shown: the
+    /// head that decided what the blob is.
+    prefix: Vec<u8>,
+    /// Stored bytes of the current push, for the host to inflate.
+    handed: usize,
+    /// Why the host could not inflate it.
+    failure: Option<String>,
+}
+
+/// What the host is to inflate after a push: `prefix`, then the last
+/// `len` bytes of the input the push consumed. `ended`: the layer's stored
+/// bytes are complete — the host finishes inflating, hands over the rest
+/// and ends the layer before pushing on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostWork {
+    pub prefix: Vec<u8>,
+    pub len: usize,
+    pub ended: bool,
 }
 
 /// Bytes to look at before deciding what a blob is: one tar header.
@@ -397,6 +426,8 @@ pub(crate) struct BlobScan {
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     parallel: Option<u64>,
     capture: Option<Box<dyn Capture>>,
+    /// A gzip layer may be handed to the host to inflate.
+    host: bool,
 }
 
 impl BlobScan {
@@ -423,6 +454,79 @@ impl BlobScan {
             limits,
             parallel,
             capture,
+            host: false,
+        }
+    }
+
+    /// Lets the host inflate this blob if it is a gzip layer.
+    pub(crate) fn allow_host(&mut self) {
+        self.host = true;
+    }
+
+    /// Where the blob is in the archive.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the host inflates this blob.
+    pub(crate) fn is_host(&self) -> bool {
+        matches!(self.scan, Scan::Host(_))
+    }
+
+    /// What the host is to inflate of the bytes pushed since last asked.
+    pub(crate) fn take_handed(&mut self, ended: bool) -> Option<HostWork> {
+        let Scan::Host(h) = &mut self.scan else {
+            return None;
+        };
+        if h.handed == 0 && h.prefix.is_empty() && !ended {
+            return None;
+        }
+        let work = HostWork {
+            prefix: std::mem::take(&mut h.prefix),
+            len: std::mem::take(&mut h.handed),
+            ended,
+        };
+        Some(work)
+    }
+
+    /// Inflated bytes of a host layer, in order.
+    pub(crate) fn host_data(&mut self, buf: &[u8]) -> Result<(), ImageError> {
+        let stored = self.size;
+        let Scan::Host(h) = &mut self.scan else {
+            return Err(ImageError::Host(format!(
+                "{}: inflated bytes for a blob the host was not given to inflate",
+                self.path
+            )));
+        };
+        if h.failure.is_some() {
+            return Ok(());
+        }
+        h.size += buf.len() as u64;
+        let budget = self
+            .limits
+            .bomb_floor
+            .max(stored.saturating_mul(self.limits.max_ratio));
+        if h.size > budget {
+            return Err(ImageError::Bomb {
+                what: self.path.clone(),
+                limit: budget,
+                compressed: stored,
+                ratio: self.limits.max_ratio,
+            });
+        }
+        if h.sink.consume(buf).is_err() {
+            return Err(h.sink.fatal.take().unwrap_or_else(|| ImageError::Capture {
+                what: self.path.clone(),
+                reason: "the capture failed".into(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// The host could not inflate this layer: `reason`, in its words.
+    pub(crate) fn host_failed(&mut self, reason: String) {
+        if let Scan::Host(h) = &mut self.scan {
+            h.failure.get_or_insert(format!("its gzip data is corrupt: {reason}"));
         }
     }
 
@@ -441,12 +545,14 @@ impl BlobScan {
         let format = Compression::sniff(&head);
         let compressed = matches!(format, Compression::Gzip | Compression::Zstd);
         self.scan = if compressed || super::tar::looks_like_tar(&head) {
+            let host = self.host && format == Compression::Gzip;
             let sink = LayerSink {
                 hasher: compressed.then(|| self.plain_hasher.take().unwrap_or_else(Hasher::sha256)),
                 size: 0,
                 budget: 0,
                 consumed: 0,
-                check: (format == Compression::Gzip).then(MemberCheck::default),
+                // The host's inflater checks members itself.
+                check: (format == Compression::Gzip && !host).then(MemberCheck::default),
                 check_failed: None,
                 tar: TarReader::new(),
                 lister: Lister {
@@ -459,6 +565,18 @@ impl BlobScan {
                 error: None,
                 fatal: None,
             };
+            if host {
+                // The head goes to the host too: `push` keeps of it what
+                // the host has not seen.
+                self.scan = Scan::Host(Box::new(HostLayer {
+                    sink,
+                    size: 0,
+                    prefix: head,
+                    handed: 0,
+                    failure: None,
+                }));
+                return Ok(());
+            }
             Scan::Layer(Box::new(Decode::new(LayerOut {
                 size: 0,
                 budget: self.limits.bomb_floor,
@@ -481,6 +599,10 @@ impl BlobScan {
     fn feed(&mut self, data: &[u8]) -> Result<(), ImageError> {
         match &mut self.scan {
             Scan::Head(_) | Scan::Other | Scan::Broken(..) => Ok(()),
+            Scan::Host(h) => {
+                h.handed += data.len();
+                Ok(())
+            }
             Scan::Json(buf) => {
                 if (buf.len() + data.len()) as u64 > self.limits.max_json {
                     return Err(ImageError::TooLarge {
@@ -569,6 +691,7 @@ impl BlobScan {
         }
         self.size += data.len() as u64;
         if let Scan::Head(head) = &mut self.scan {
+            let earlier = head.len();
             let take = (HEAD - head.len()).min(data.len());
             head.extend_from_slice(&data[..take]);
             if head.len() < HEAD {
@@ -576,6 +699,11 @@ impl BlobScan {
             }
             let head = std::mem::take(head);
             self.decide(head)?;
+            if let Scan::Host(h) = &mut self.scan {
+                // This push's part of the head is in the host's range.
+                h.prefix.truncate(earlier);
+                h.handed += take;
+            }
             return self.feed(&data[take..]);
         }
         self.feed(data)
@@ -602,6 +730,8 @@ impl BlobScan {
             if head.is_empty() {
                 self.scan = Scan::Other;
             } else {
+                // Too late for the host: it was never shown these bytes.
+                self.host = false;
                 self.decide(head)?;
             }
         }
@@ -643,6 +773,17 @@ impl BlobScan {
             }
             Scan::Broken(sink, reason, c) => {
                 layer = Some((*sink, c, Some(reason)));
+                BlobContent::Other
+            }
+            Scan::Host(h) => {
+                let HostLayer {
+                    mut sink,
+                    size,
+                    failure,
+                    ..
+                } = *h;
+                sink.size = size;
+                layer = Some((sink, Compression::Gzip, failure));
                 BlobContent::Other
             }
         };

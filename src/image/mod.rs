@@ -44,10 +44,10 @@ pub mod write;
 pub use archive::PARALLEL_THRESHOLD;
 pub use archive::{
     read, read_layout, read_layout_with, Archive, BlobSource, Collector, HasherSource, Progress,
-    Reader,
+    Reader, HOST_INFLATE_THRESHOLD,
 };
 pub use assemble::{Image, ImageSummary, Layer, Selector};
-pub use layer::{Blob, BlobContent, Capture, LayerInfo};
+pub use layer::{Blob, BlobContent, Capture, HostWork, LayerInfo};
 pub use tar::EntryKind;
 pub use Limits as ReadLimits;
 
@@ -179,6 +179,9 @@ pub enum ImageError {
     SymlinkLoop { path: String },
     #[error("reading {what}: {reason}")]
     Io { what: String, reason: String },
+    /// The host broke the protocol of [`Reader::set_host_inflate`].
+    #[error("{0}")]
+    Host(String),
 }
 
 /// `path` normalised as layers and archives are compared: no leading `/`

@@ -99,6 +99,12 @@ pub trait TarSink {
     fn data(&mut self, data: &[u8]) -> Result<(), Self::Error>;
     /// The current entry's data is complete.
     fn end(&mut self) -> Result<(), Self::Error>;
+    /// Asked after each entry's data ends, by [`TarReader::push_some`]
+    /// only: true stops reading there, until the sink's host has done what
+    /// the entry needs (a layer inflated outside the core).
+    fn pause(&self) -> bool {
+        false
+    }
 }
 
 /// Why bytes are not a tar archive.
@@ -192,14 +198,35 @@ impl TarReader {
     /// Feeds the next bytes of the archive.
     pub fn push<S: TarSink>(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         sink: &mut S,
     ) -> Result<(), PushError<S::Error>> {
+        self.feed(input, sink, false).map(|_| ())
+    }
+
+    /// Feeds the next bytes of the archive, stopping right after an
+    /// entry's data if the sink asks to ([`TarSink::pause`]); returns how
+    /// many bytes were consumed (all of them unless it stopped).
+    pub fn push_some<S: TarSink>(
+        &mut self,
+        input: &[u8],
+        sink: &mut S,
+    ) -> Result<usize, PushError<S::Error>> {
+        self.feed(input, sink, true)
+    }
+
+    fn feed<S: TarSink>(
+        &mut self,
+        mut input: &[u8],
+        sink: &mut S,
+        may_pause: bool,
+    ) -> Result<usize, PushError<S::Error>> {
+        let len = input.len();
         while !input.is_empty() {
             match self.state {
                 State::End => {
                     self.offset += input.len() as u64;
-                    return Ok(());
+                    return Ok(len);
                 }
                 State::Header => {
                     let need = 512 - self.block.len();
@@ -236,6 +263,9 @@ impl TarReader {
                         self.in_entry = false;
                         sink.end().map_err(PushError::Sink)?;
                         self.state = padding_after(self.offset);
+                        if may_pause && sink.pause() {
+                            return Ok(len - input.len());
+                        }
                     } else {
                         self.state = State::Data { left };
                     }
@@ -266,7 +296,7 @@ impl TarReader {
                 }
             }
         }
-        Ok(())
+        Ok(len)
     }
 
     /// The input ended. A missing end-of-archive marker is tolerated (Go's

@@ -233,3 +233,73 @@ pub fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
     out.resize(out.len() + 1024, 0);
     out
 }
+
+/// `b` as one gzip member (fast level).
+pub fn gzip(b: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, b).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A layer of ~6 MiB of text-like files, different enough not to compress to nothing.
+pub fn big_layer() -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    let mut files = Vec::new();
+    for i in 0..300 {
+        let len = 1000 + (i * 7919) % 40000;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b"abcdefgh ij\n"[(x % 12) as usize]
+            })
+            .collect();
+        files.push((format!("data/{:03}/f{i}.txt", i % 17), data));
+    }
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, d)| (n.as_str(), &d[..])).collect();
+    (tar(&entries), files)
+}
+
+/// A docker-archive of one gzip'd layer (`l/layer.tar.gz`) tagged `t:1`.
+pub fn docker_archive(layer: &[u8], diff_id: &layerkit::oci::Digest) -> Vec<u8> {
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"test"}}]}}"#
+    );
+    let cfg_name = format!("{}.json", layerkit::oci::Digest::sha256(config.as_bytes()).hex());
+    let manifest =
+        format!(r#"[{{"Config":"{cfg_name}","RepoTags":["t:1"],"Layers":["l/layer.tar.gz"]}}]"#);
+    tar(&[
+        ("l/layer.tar.gz", layer),
+        (&cfg_name, config.as_bytes()),
+        ("manifest.json", manifest.as_bytes()),
+    ])
+}
+
+/// The image archives of `../shared/fixtures/real` that the readers must
+/// read (see its SOURCES.md): Docker, kaniko, go-containerregistry and OCI
+/// archives with every layer compression.
+pub const REAL_ARCHIVES: &[&str] = &[
+    "dive/test-docker-image.tar",
+    "dive/test-kaniko-image.tar",
+    "dive/test-oci-gzip-image.tar",
+    "dive/test-oci-zstd-image.tar",
+    "dive/test-oci-uncompressed-image.tar",
+    "dive/test-oci-estargz-image.tar",
+    "ggcr/hello-world-v25.tar",
+    "ggcr/test_bundle.tar",
+    "ggcr/test_image_1.tar",
+    "ggcr/test_image_2.tar",
+    "ggcr/test_link.tar",
+    "ggcr/whiteout_image.tar",
+    "ggcr/whiteout_dir.tar",
+    "ggcr/overwritten_file.tar",
+    "ggcr/source_image_with_empty_layer_history.tar",
+    "ggcr/no_manifest.tar",
+    "ggcr/null_manifest.tar",
+];
+
+/// A file of `../shared/fixtures/real`.
+pub fn real_fixture(p: &str) -> PathBuf {
+    shared().join("fixtures/real").join(p)
+}
