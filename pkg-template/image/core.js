@@ -7,17 +7,25 @@
 //   { kind: 'layout', name, total, again: true, open(path) }  open: see ImageReader.readLayout
 // `again` says whether it can be read a second time (a file, a Blob), which
 // `files` reached through a link need.
+//
+// A host with a faster gzip inflater than the wasm build's, or one that
+// works on another thread (Node's zlib), passes `inflate`: big gzip layers
+// are then inflated by it (the reader's `hostInflate`) while this thread
+// hashes and lists what comes out. `inflate(sink)` starts one layer's
+// inflater: `write(bytes)` (a promise that resolves when it may be given
+// more), `end()` (resolves once every inflated byte went to
+// `sink.data(bytes)`, rejects with the inflater's error), `abort()`.
 
 const CHUNK = 1 << 20;
 
 /** Reads `input`; returns `{ report, files }` (`report` null when not wanted). */
-export async function read(ImageReader, input, options = {}, wantReport = true) {
+export async function read(ImageReader, input, options = {}, wantReport = true, inflate = null) {
   const { files = [], platform, image, sha256, onProgress, signal } = options;
   const progress = throttled(onProgress, input.total);
-  const select = { platform, image, sha256 };
+  const select = { platform, image, sha256, hostInflate: inflate !== null };
   let reader = new ImageReader(input.name, { ...select, files });
   try {
-    const report = await pass(reader, input, progress, signal);
+    const report = await pass(reader, input, progress, signal, inflate);
     const out = {};
     const again = new Set();
     for (const path of files) {
@@ -32,7 +40,7 @@ export async function read(ImageReader, input, options = {}, wantReport = true) 
       }
       reader.free();
       reader = new ImageReader(input.name, { ...select, files: [...again] });
-      await pass(reader, input, progress, signal);
+      await pass(reader, input, progress, signal, inflate);
       for (const path of linked) out[path] = reader.readFile(path);
     }
     return { report: wantReport ? report : null, files: out };
@@ -41,7 +49,7 @@ export async function read(ImageReader, input, options = {}, wantReport = true) 
   }
 }
 
-async function pass(reader, input, progress, signal) {
+async function pass(reader, input, progress, signal, inflate) {
   signal?.throwIfAborted();
   if (input.kind === 'layout') {
     let bytes = 0;
@@ -63,16 +71,72 @@ async function pass(reader, input, progress, signal) {
     progress(null);
     return reader.finish();
   }
-  for await (const chunk of input.chunks()) {
-    signal?.throwIfAborted();
-    // Large chunks are cut, so that progress moves and memory stays flat.
-    for (let at = 0; at < chunk.length; at += CHUNK) {
-      reader.push(chunk.subarray(at, at + CHUNK));
-      progress(reader);
+  let layer = null;
+  try {
+    for await (const chunk of input.chunks()) {
+      signal?.throwIfAborted();
+      // Large chunks are cut, so that progress moves and memory stays flat.
+      for (let at = 0; at < chunk.length;) {
+        const piece = chunk.subarray(at, at + CHUNK);
+        const n = reader.push(piece);
+        at += n;
+        const work = inflate && reader.hostWork();
+        if (work) {
+          layer ??= hostLayer(reader, inflate);
+          if (work.prefix) await layer.write(work.prefix);
+          if (work.length > 0) await layer.write(piece.subarray(n - work.length, n));
+          if (work.ended) {
+            const done = layer;
+            layer = null;
+            await done.end();
+          }
+        }
+        progress(reader);
+      }
     }
+  } finally {
+    layer?.abort();
   }
   progress(null);
   return reader.finish();
+}
+
+/** One layer inflated by the host: what it inflates goes to the reader.
+ *  An error of the reader's (a bomb, a failed hasher) ends the read; an
+ *  error of the inflater's (corrupt data) makes the layer corrupt, and
+ *  reading goes on to hash the rest of its stored bytes. */
+function hostLayer(reader, inflate) {
+  let fatal = null;
+  let failure = null;
+  const z = inflate({
+    data(bytes) {
+      if (fatal !== null || failure !== null) return;
+      try {
+        reader.pushInflated(bytes);
+      } catch (e) {
+        fatal = e;
+        z.abort();
+      }
+    },
+  });
+  const failed = (e) => {
+    failure ??= String(e?.message ?? e);
+    z.abort();
+  };
+  return {
+    async write(bytes) {
+      if (fatal === null && failure === null) await z.write(bytes).catch(failed);
+      if (fatal !== null) throw fatal;
+    },
+    async end() {
+      if (fatal === null && failure === null) await z.end().catch(failed);
+      if (fatal !== null) throw fatal;
+      reader.endInflated(failure ?? undefined);
+    },
+    abort() {
+      z.abort();
+    },
+  };
 }
 
 /** Calls `onProgress` at most every 50 ms, and once at the end (`null`). */

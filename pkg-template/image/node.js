@@ -3,6 +3,7 @@
 // thread by the `nodejs` build. Types: index.d.ts.
 
 import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
 import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -75,15 +76,75 @@ const openssl = () => createHash('sha256');
 
 const withHasher = (options) => ({ ...options, sha256: options.sha256 === undefined ? openssl : options.sha256 });
 
+/** Inflated bytes waiting for this thread, at most. */
+const QUEUED = 16 << 20;
+
+/** A gzip layer inflated by Node's zlib, on libuv's thread pool, while this
+ *  thread hashes and lists what it gave before (see core.js). */
+function gunzip(sink) {
+  const z = createGunzip({ chunkSize: 1 << 20, writableHighWaterMark: 8 << 20 });
+  let error = null;
+  let queued = 0;
+  z.on('error', (e) => {
+    error ??= e;
+  });
+  // Handed over on the next turn, not in the event: zlib starts its next
+  // step only once its 'data' listeners return.
+  z.on('data', (bytes) => {
+    queued += bytes.length;
+    if (queued > QUEUED) z.pause();
+    setImmediate(() => {
+      queued -= bytes.length;
+      sink.data(bytes);
+      if (queued <= QUEUED && z.isPaused() && !z.destroyed) z.resume();
+    });
+  });
+  // Resolves on `event` (after the 'data' turns queued before it);
+  // rejects if the inflater fails or is stopped first.
+  const settled = (event) => new Promise((resolve, reject) => {
+    if (error) return reject(error);
+    const stop = () => {
+      z.off(event, done);
+      z.off('error', stop);
+      z.off('close', stop);
+      reject(error ?? new Error('the inflater was stopped'));
+    };
+    const done = () => {
+      z.off('error', stop);
+      z.off('close', stop);
+      setImmediate(resolve);
+    };
+    z.once(event, done);
+    z.once('error', stop);
+    z.once('close', stop);
+  });
+  return {
+    async write(bytes) {
+      if (error) throw error;
+      if (!z.write(bytes)) await settled('drain');
+    },
+    async end() {
+      if (error) throw error;
+      const ended = settled('end');
+      z.end();
+      await ended;
+    },
+    abort() {
+      z.destroy();
+    },
+  };
+}
+
 /** Reads an image (see index.d.ts). */
 export async function readImage(source, options = {}) {
-  const { report, files } = await read(ImageReader, input(source, options.name), withHasher(options));
+  const { report, files } = await read(ImageReader, input(source, options.name), withHasher(options),
+    true, gunzip);
   return { ...report, files };
 }
 
 /** Reads one file of an image's merged filesystem (see index.d.ts). */
 export async function readFile(source, filePath, options = {}) {
   const { files } = await read(ImageReader, input(source, options.name),
-    { ...withHasher(options), files: [filePath] }, false);
+    { ...withHasher(options), files: [filePath] }, false, gunzip);
   return files[filePath];
 }

@@ -21,6 +21,12 @@
 //! calling thread only decompresses it and a worker thread does both
 //! sha256 passes and the listing (`pipeline.rs`); wasm does it all on one
 //! thread. The results are the same either way.
+//!
+//! A host with an inflater of its own that runs on another thread (Node's
+//! zlib) can take gzip layers over ([`Reader::set_host_inflate`]): the
+//! core hashes their stored bytes and hands them out by offset into the
+//! pushed chunk, the host hands the inflated bytes back to be hashed and
+//! listed, and a push stops after such a layer until the host ends it.
 
 mod archive;
 mod assemble;

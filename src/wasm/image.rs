@@ -46,6 +46,22 @@ export interface ImageReaderOptions {
    *  `() => crypto.createHash('sha256')` (OpenSSL: 3-4x faster); the
    *  `layerkit/image` module for Node passes it. */
   sha256?: () => { update(data: Uint8Array): unknown; digest(): Uint8Array };
+  /** gzip layers of 1 MiB and more are inflated by the caller (Node's
+   *  zlib, which works on another thread), not in wasm: `push` then stops
+   *  after such a layer and returns how much it took; after each push,
+   *  `hostWork()` says what to inflate, the inflated bytes go to
+   *  `pushInflated`, and a layer whose work says `ended` is closed with
+   *  `endInflated` before pushing on. `layerkit/image` in Node does this. */
+  hostInflate?: boolean;
+}
+
+/** What to inflate after a push (`hostInflate`): `prefix` (bytes of
+ *  earlier pushes, or `null`), then the last `length` bytes of what the
+ *  push took. `ended`: the layer's stored bytes are complete. */
+export interface HostWork {
+  prefix: Uint8Array | null;
+  length: number;
+  ended: boolean;
 }
 
 /** How far reading has got. */
@@ -328,6 +344,7 @@ struct Options {
     platform: Option<String>,
     image: Option<Choice>,
     sha256: Option<js_sys::Function>,
+    host_inflate: bool,
 }
 
 enum Choice {
@@ -384,10 +401,15 @@ impl Options {
                             .map_err(|_| bad("sha256", "a function returning a hasher"))?,
                     )
                 }
+                "hostInflate" => {
+                    out.host_inflate = v
+                        .as_bool()
+                        .ok_or_else(|| bad("hostInflate", "true or false"))?
+                }
                 other => {
                     return Err(JsError::new(&format!(
                         "ImageReader options: unknown option {other:?} \
-                         (known: files, platform, image, sha256)"
+                         (known: files, platform, image, sha256, hostInflate)"
                     )))
                 }
             }
@@ -682,6 +704,9 @@ impl ImageReader {
                 .map_err(|e| JsError::new(&format!("ImageReader options: sha256: {e}")))?;
             reader.set_hashers(Box::new(host));
         }
+        if o.host_inflate {
+            reader.set_host_inflate(Some(crate::image::HOST_INFLATE_THRESHOLD));
+        }
         if !want.is_empty() {
             reader.set_capture(Box::new(Keep {
                 want: want.clone(),
@@ -717,14 +742,67 @@ impl ImageReader {
         }
     }
 
-    /// Feeds the next chunk of an archive.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsError> {
+    /// Feeds the next chunk of an archive; returns how many of its bytes
+    /// were taken: all of them, unless a layer the host inflates ended
+    /// (`hostInflate`).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<usize, JsError> {
         match &mut self.state {
             State::Streaming(r) => {
-                r.push(chunk).map_err(err)?;
-                self.hashing()
+                let n = r.push_some(chunk).map_err(err)?;
+                self.hashing()?;
+                Ok(n)
             }
             _ => Err(JsError::new("ImageReader: push after finish or readLayout")),
+        }
+    }
+
+    /// What to inflate after the last push (`hostInflate`), or `undefined`.
+    #[wasm_bindgen(js_name = hostWork, unchecked_return_type = "HostWork | undefined")]
+    pub fn host_work(&mut self) -> Result<JsValue, JsError> {
+        let State::Streaming(r) = &mut self.state else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let Some(w) = r.host_work() else {
+            return Ok(JsValue::UNDEFINED);
+        };
+        let o = js_sys::Object::new();
+        let prefix = match w.prefix.is_empty() {
+            true => JsValue::NULL,
+            false => js_sys::Uint8Array::from(&w.prefix[..]).into(),
+        };
+        for (k, v) in [
+            ("prefix", prefix),
+            ("length", JsValue::from(w.len as u32)),
+            ("ended", JsValue::from(w.ended)),
+        ] {
+            js_sys::Reflect::set(&o, &JsValue::from_str(k), &v)
+                .map_err(|e| JsError::new(&js_message(e)))?;
+        }
+        Ok(o.into())
+    }
+
+    /// The next inflated bytes of the layer the host inflates.
+    #[wasm_bindgen(js_name = pushInflated)]
+    pub fn push_inflated(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        match &mut self.state {
+            State::Streaming(r) => {
+                r.host_data(bytes).map_err(err)?;
+                self.hashing()
+            }
+            _ => Err(JsError::new("ImageReader: pushInflated after finish or readLayout")),
+        }
+    }
+
+    /// The host's inflater is done with the layer that ended; `error`: why
+    /// it failed, if it did (the layer is then reported corrupt).
+    #[wasm_bindgen(js_name = endInflated)]
+    pub fn end_inflated(&mut self, error: Option<String>) -> Result<(), JsError> {
+        match &mut self.state {
+            State::Streaming(r) => {
+                r.host_end(error).map_err(err)?;
+                self.hashing()
+            }
+            _ => Err(JsError::new("ImageReader: endInflated after finish or readLayout")),
         }
     }
 

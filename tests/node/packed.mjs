@@ -121,3 +121,49 @@ export function nodePackage() {
   }
   return createRequire(import.meta.url)(pkg);
 }
+
+/** `file[:N]` as the file and the image's index. */
+export const split = (a) => {
+  const m = /^(.*?)(?::(\d+))?$/.exec(a);
+  return { file: m[1], image: m[2] === undefined ? undefined : Number(m[2]) };
+};
+
+/** What the CLI prints for `a` (`file[:N]`), as readImage's report fields. */
+export function cliReport(a) {
+  const { file, image } = split(a);
+  const target = image === undefined ? file : `${file}@${image}`;
+  const json = (...args) => JSON.parse(cli(...args, target));
+  const tree = json('tree', '-q', '--format', 'json');
+  const layers = tree.layer.map((l) => json('tree', '-q', '--format', 'json', '--layer', String(l.index)));
+  const history = cli('history', '--format', 'json', '--no-trunc', '--human=false', target)
+    .trim().split('\n').map((l) => JSON.parse(l));
+  return {
+    inspect: json('inspect', '-q', '--format', 'json')[0],
+    history,
+    tree: { image: tree.image, layer: tree.layer },
+    layers,
+    merged: json('tree', '-q', '--format', 'json', '--merged').merged,
+  };
+}
+
+/** A readImage report against `cliReport`'s, field by field. */
+export function assertSameReport(report, want, a) {
+  const { file } = split(a);
+  assert.deepEqual(report.inspect, want.inspect, `${a}: inspect`);
+  assert.equal(report.inspect.Source.Name, file);
+  // docker's history rows (--no-trunc --human=false) from the entries.
+  const rows = report.history.map((h) => ({
+    ID: h.id, CreatedBy: h.createdBy.replaceAll('\t', ' '), Size: String(h.size), Comment: h.comment,
+    Created: h.created,
+  }));
+  assert.deepEqual(rows, want.history.map((r) => ({
+    ID: r.ID, CreatedBy: r.CreatedBy, Size: r.Size, Comment: r.Comment, Created: Date.parse(r.CreatedAt) / 1000,
+  })), `${a}: history`);
+  assert.deepEqual(report.tree, want.tree, `${a}: tree`);
+  assert.equal(report.changes.length, want.layers.length);
+  want.layers.forEach((l, i) => {
+    assert.equal(report.tree.layer[i].digest, l.digest);
+    assert.deepEqual(report.changes[i], l.changes, `${a}: tree --layer ${i}`);
+  });
+  assert.deepEqual(report.merged, want.merged, `${a}: tree --merged`);
+}
