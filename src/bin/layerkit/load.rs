@@ -5,9 +5,10 @@
 //! same buffer goes to the image reader on a second thread, which hashes
 //! and checks it in place. Once the archive is read and every image in it
 //! verified (digests, sizes, diff ids), the members the images need are
-//! renamed into `blobs/` (each on the disk first: its write-back starts
-//! while it is written, see [`WriteBehind`]) and the names added; the rest
-//! are deleted.
+//! renamed into `blobs/` (each on the disk first: a big one is written
+//! past the page cache by a thread of its own, a small one's write-back
+//! starts while it is written, see [`BlobFile`]) and the names added; the
+//! rest are deleted.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -24,7 +25,7 @@ use layerkit::image::{
 };
 use layerkit::oci::{Compression, Descriptor, Reference};
 
-use crate::store::{host_platform, Pending, Store, WriteBehind};
+use crate::store::{host_platform, BlobFile, Pending, Store, WriteBehind};
 use crate::{Ctx, Outcome};
 
 #[derive(ClapArgs)]
@@ -194,7 +195,7 @@ const IN_FLIGHT: usize = 16;
 /// from the chunk it arrived in.
 struct Files<'a> {
     store: &'a Store,
-    current: Option<WriteBehind>,
+    current: Option<BlobFile>,
     pending: BTreeMap<String, Pending>,
 }
 
@@ -208,7 +209,7 @@ impl TarSink for Files<'_> {
             };
             let (p, f) = Pending::create(self.store)?;
             self.pending.insert(name, p);
-            self.current = Some(WriteBehind::new(f));
+            self.current = Some(BlobFile::for_size(f, h.size));
         }
         Ok(())
     }
@@ -221,7 +222,9 @@ impl TarSink for Files<'_> {
     }
 
     fn end(&mut self) -> anyhow::Result<()> {
-        self.current = None;
+        if let Some(f) = self.current.take() {
+            f.finish().context("writing to the store")?;
+        }
         Ok(())
     }
 }

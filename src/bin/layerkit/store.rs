@@ -199,6 +199,249 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_: &File, _: u64, _: u64) {}
 
+/// Blobs at least this big are written past the page cache
+/// ([`BlobFile::for_size`]).
+pub const DIRECT_MIN: u64 = 8 << 20;
+/// O_DIRECT wants buffers, offsets and lengths in multiples of the
+/// device's logical block: 4096 covers every disk.
+const ALIGN: usize = 4096;
+/// Bytes gathered before each direct write.
+const DIRECT_CHUNK: usize = 4 << 20;
+
+/// A blob's temp file: big ones written with `O_DIRECT`, the others
+/// through the page cache with write-behind ([`WriteBehind`]). A blob that
+/// must be on the disk before it is named costs the same disk writes
+/// either way; going past the page cache also spares a copy into it and,
+/// on a VM whose freed memory goes back to the host, the slow first touch
+/// of every page it would take (measured here, 1 GiB to the disk: 0.57–0.83 s
+/// direct against 0.56–3.0 s buffered + fsync). Ends with
+/// [`BlobFile::finish`].
+pub enum BlobFile {
+    Buffered(WriteBehind),
+    Direct(Direct),
+}
+
+impl BlobFile {
+    /// The writer for a blob of `size` bytes (its declared size).
+    pub fn for_size(file: File, size: u64) -> BlobFile {
+        if size >= DIRECT_MIN {
+            match Direct::new(file) {
+                Ok(d) => return BlobFile::Direct(d),
+                Err(file) => return BlobFile::Buffered(WriteBehind::new(file)),
+            }
+        }
+        BlobFile::Buffered(WriteBehind::new(file))
+    }
+
+    /// Writes what is still gathered. The data is on the disk after the
+    /// `fdatasync` in [`Pending::commit`].
+    pub fn finish(self) -> io::Result<()> {
+        match self {
+            BlobFile::Buffered(_) => Ok(()),
+            BlobFile::Direct(d) => d.finish(),
+        }
+    }
+}
+
+impl Write for BlobFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            BlobFile::Buffered(w) => w.write(buf),
+            BlobFile::Direct(d) => d.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Buffers of [`DIRECT_CHUNK`] per direct file: one being filled, the
+/// others queued for or being written by its writer thread.
+const DIRECT_BUFFERS: usize = 3;
+
+/// A file written with `O_DIRECT` from aligned buffers, in
+/// [`DIRECT_CHUNK`]s, by a thread of its own (a direct write waits for the
+/// disk: the caller goes on reading and hashing meanwhile); the last
+/// partial block goes through the page cache. A file system that refuses
+/// direct I/O (tmpfs) gets buffered writes.
+pub struct Direct {
+    /// Being filled: `buf.0[buf.1..buf.1 + DIRECT_CHUNK]` is aligned.
+    buf: (Vec<u8>, usize),
+    len: usize,
+    made: usize,
+    to_writer: Option<std::sync::mpsc::SyncSender<DirectJob>>,
+    spare: std::sync::mpsc::Receiver<(Vec<u8>, usize)>,
+    writer: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+/// For the writer thread: `len` bytes of a buffer at its aligned start;
+/// `last`: the end of the file, written through the page cache.
+struct DirectJob {
+    buf: (Vec<u8>, usize),
+    len: usize,
+    last: bool,
+}
+
+fn aligned_buffer() -> (Vec<u8>, usize) {
+    let buf = vec![0u8; DIRECT_CHUNK + ALIGN];
+    let start = buf.as_ptr().align_offset(ALIGN);
+    (buf, start)
+}
+
+impl Direct {
+    /// The file back if it cannot be switched to direct I/O or its thread
+    /// cannot start.
+    #[allow(clippy::result_large_err)]
+    fn new(file: File) -> Result<Direct, File> {
+        let Ok(theirs) = file.try_clone() else {
+            return Err(file);
+        };
+        if set_direct(&file, true).is_err() {
+            return Err(file);
+        }
+        let (to_writer, jobs) = std::sync::mpsc::sync_channel::<DirectJob>(DIRECT_BUFFERS - 1);
+        let (give_back, spare) = std::sync::mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("layerkit-write".into())
+            .spawn(move || direct_writer(theirs, jobs, give_back));
+        let Ok(writer) = writer else {
+            let _ = set_direct(&file, false);
+            return Err(file);
+        };
+        Ok(Direct {
+            buf: aligned_buffer(),
+            len: 0,
+            made: 1,
+            to_writer: Some(to_writer),
+            spare,
+            writer: Some(writer),
+        })
+    }
+
+    /// The writer's error, once it has stopped.
+    fn writer_error(&mut self) -> io::Error {
+        self.to_writer = None;
+        match self.writer.take().map(|w| w.join()) {
+            Some(Ok(Err(e))) => e,
+            _ => io::Error::other("the writing thread stopped"),
+        }
+    }
+
+    /// Hands the gathered bytes to the writer and takes an empty buffer.
+    fn send(&mut self, last: bool) -> io::Result<()> {
+        let next = match self.spare.try_recv() {
+            // Nothing more is written after the last.
+            _ if last => (Vec::new(), 0),
+            Ok(b) => b,
+            Err(_) if self.made < DIRECT_BUFFERS => {
+                self.made += 1;
+                aligned_buffer()
+            }
+            Err(_) => match self.spare.recv() {
+                Ok(b) => b,
+                Err(_) => return Err(self.writer_error()),
+            },
+        };
+        let job = DirectJob {
+            buf: std::mem::replace(&mut self.buf, next),
+            len: std::mem::take(&mut self.len),
+            last,
+        };
+        let sent = self.to_writer.as_ref().map(|tx| tx.send(job).is_ok());
+        if sent != Some(true) {
+            return Err(self.writer_error());
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.send(true)?;
+        self.to_writer = None; // the writer ends after the last job
+        match self.writer.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other("the writing thread crashed")),
+        }
+    }
+}
+
+/// The writer thread of a [`Direct`] file: writes each job in order and
+/// gives its buffer back.
+fn direct_writer(
+    mut file: File,
+    jobs: std::sync::mpsc::Receiver<DirectJob>,
+    give_back: std::sync::mpsc::Sender<(Vec<u8>, usize)>,
+) -> io::Result<()> {
+    let mut direct = true;
+    while let Ok(job) = jobs.recv() {
+        let data = &job.buf.0[job.buf.1..job.buf.1 + job.len];
+        let (whole, tail) = match job.last {
+            true => data.split_at(job.len / ALIGN * ALIGN),
+            false => (data, &data[..0]),
+        };
+        if direct && !whole.is_empty() {
+            match file.write_all(whole) {
+                Ok(()) => {}
+                // Alignment the device does not take: buffered from here
+                // (nothing of a refused direct write was written).
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    set_direct(&file, false)?;
+                    direct = false;
+                    file.write_all(whole)?;
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            file.write_all(whole)?;
+        }
+        if !tail.is_empty() {
+            if direct {
+                set_direct(&file, false)?;
+                direct = false;
+            }
+            file.write_all(tail)?;
+        }
+        let _ = give_back.send(job.buf);
+    }
+    Ok(())
+}
+
+impl Write for Direct {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let take = (DIRECT_CHUNK - self.len).min(data.len());
+        let at = self.buf.1 + self.len;
+        self.buf.0[at..at + take].copy_from_slice(&data[..take]);
+        self.len += take;
+        if self.len == DIRECT_CHUNK {
+            self.send(false)?;
+        }
+        Ok(take)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Turns `O_DIRECT` on or off for an open file.
+fn set_direct(file: &File, on: bool) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let want = match on {
+        true => flags | libc::O_DIRECT,
+        false => flags & !libc::O_DIRECT,
+    };
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, want) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Flushes `path`'s data to the disk (a file written through another handle).
 fn sync_path(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_data()
