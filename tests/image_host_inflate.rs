@@ -8,12 +8,12 @@
 mod support;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use flate2::write::MultiGzDecoder;
-use layerkit::image::{Capture, Entry, ImageError, Limits, Reader, Selector};
+use layerkit::image::{ImageError, Limits, Reader, Selector};
 use layerkit::oci::Digest;
-use support::{big_layer, docker_archive, gzip, tar};
+use support::{big_layer, docker_archive, gzip, Captured, Keep};
 
 /// The host's side of one layer: an inflater and why it failed, if it did.
 struct Inflating {
@@ -86,29 +86,7 @@ fn read(bytes: &[u8], host: Option<u64>, limits: Limits, chunk: usize) -> (Strin
         Ok(n) => n,
         Err(e) => return (format!("push error: {e}"), 0),
     };
-    let out = match r.finish() {
-        Ok((a, _)) => {
-            let images = match a.images() {
-                Ok(s) => s
-                    .iter()
-                    .map(|s| {
-                        let sel = Selector {
-                            index: Some(s.index),
-                            ..Selector::default()
-                        };
-                        match a.image(&sel, None) {
-                            Ok(i) => i.id.to_string(),
-                            Err(e) => e.to_string(),
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Err(e) => e.to_string(),
-            };
-            format!("{:?}\n{images}", a.blobs)
-        }
-        Err(e) => format!("finish error: {e}"),
-    };
+    let out = support::describe(r.finish().map(|(a, _)| a));
     (out, layers)
 }
 
@@ -159,6 +137,7 @@ fn a_big_layer_with_several_members_and_captured_files() {
     let got: Captured = Arc::default();
     r.set_capture(Box::new(Keep {
         want: "7.txt",
+        fail_after: None,
         got: got.clone(),
     }));
     assert_eq!(push_all(&mut r, &archive, 1 << 20).unwrap(), 1);
@@ -192,7 +171,10 @@ fn broken_layers_fail_the_same_way_with_the_host() {
             for (who, out) in [("core", &core), ("host", &host)] {
                 assert!(out.contains(&stored), "{what} ({who}): {out}");
                 let verdict = out.lines().last().unwrap_or_default();
-                assert!(verdict.contains("l/layer.tar.gz"), "{what} ({who}): {verdict}");
+                assert!(
+                    verdict.contains("l/layer.tar.gz"),
+                    "{what} ({who}): {verdict}"
+                );
                 assert!(!verdict.starts_with("sha256:"), "{what} ({who}): {verdict}");
             }
         }
@@ -212,15 +194,7 @@ fn broken_layers_fail_the_same_way_with_the_host() {
 
 #[test]
 fn a_bomb_inflated_by_the_host_is_refused() {
-    let zeros = tar(&[("zero", &vec![0u8; 64 << 20])]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&zeros).unwrap();
-    let bomb = gz.finish().unwrap();
-    let limits = Limits {
-        bomb_floor: 4 << 20,
-        ..Limits::default()
-    };
-    let archive = docker_archive(&bomb, &Digest::sha256(&zeros));
+    let (archive, limits) = support::bomb();
     let (out, layers) = read(&archive, Some(0), limits, 1 << 20);
     assert!(out.contains("decompression bomb"), "{out}");
     assert!(out.contains("l/layer.tar.gz"), "{out}");
@@ -273,36 +247,4 @@ fn a_gzipped_archive_is_inflated_by_the_core() {
     let (out, layers) = same_with_host("gzip'd archive", &archive, Limits::default());
     assert_eq!(layers, 0);
     assert!(out.contains(&Digest::sha256(&plain).to_string()), "{out}");
-}
-
-type Captured = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// Keeps the data of files whose name ends in `want`.
-struct Keep {
-    want: &'static str,
-    got: Captured,
-}
-
-impl Capture for Keep {
-    fn wants(&mut self, _blob: &str, entry: &Entry) -> bool {
-        let yes = entry.path.ends_with(self.want);
-        if yes {
-            self.got
-                .lock()
-                .unwrap()
-                .push((entry.path.clone(), Vec::new()));
-        }
-        yes
-    }
-
-    fn data(&mut self, data: &[u8]) -> Result<(), String> {
-        if let Some(last) = self.got.lock().unwrap().last_mut() {
-            last.1.extend_from_slice(data);
-        }
-        Ok(())
-    }
-
-    fn end(&mut self) -> Result<(), String> {
-        Ok(())
-    }
 }

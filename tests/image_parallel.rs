@@ -9,9 +9,9 @@ mod support;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use layerkit::image::{Capture, Entry, Limits, Reader, Selector};
+use layerkit::image::{Limits, Reader, Selector};
 use layerkit::oci::Digest;
-use support::{big_layer, docker_archive, gzip, tar};
+use support::{big_layer, docker_archive, gzip, tar, Keep};
 
 /// Everything a read produced, as text: each member's digest, size,
 /// content (file lists, diff_ids, layer errors), or the error.
@@ -23,29 +23,7 @@ fn read(bytes: &[u8], parallel: Option<u64>, limits: Limits, chunk: usize) -> St
             return format!("push error: {e}");
         }
     }
-    match r.finish() {
-        Ok((a, _)) => {
-            let images = match a.images() {
-                Ok(s) => s
-                    .iter()
-                    .map(|s| {
-                        let sel = Selector {
-                            index: Some(s.index),
-                            ..Selector::default()
-                        };
-                        match a.image(&sel, None) {
-                            Ok(i) => i.id.to_string(),
-                            Err(e) => e.to_string(),
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-                Err(e) => e.to_string(),
-            };
-            format!("{:?}\n{images}", a.blobs)
-        }
-        Err(e) => format!("finish error: {e}"),
-    }
+    support::describe(r.finish().map(|(a, _)| a))
 }
 
 /// Reads both ways and checks they agree; returns the one-thread result.
@@ -156,57 +134,9 @@ fn a_big_layer_gives_the_same_digests_and_files() {
 
 #[test]
 fn a_bomb_is_refused_the_same_way() {
-    let zeros = tar(&[("zero", &vec![0u8; 64 << 20])]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(&zeros).unwrap();
-    let bomb = gz.finish().unwrap();
-    let limits = Limits {
-        bomb_floor: 4 << 20,
-        ..Limits::default()
-    };
-    let out = same_both_ways(
-        "bomb",
-        &docker_archive(&bomb, &Digest::sha256(&zeros)),
-        limits,
-    );
+    let (archive, limits) = support::bomb();
+    let out = same_both_ways("bomb", &archive, limits);
     assert!(out.contains("decompression bomb"), "{out}");
-}
-
-/// Captured files: (path, data), shared with the reader's worker thread.
-type Captured = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// Keeps the data of files whose name ends in `want`; fails on the data
-/// of the file after the first `fail_after` ones, if set.
-struct Keep {
-    want: &'static str,
-    fail_after: Option<usize>,
-    got: Captured,
-}
-
-impl Capture for Keep {
-    fn wants(&mut self, _blob: &str, entry: &Entry) -> bool {
-        let yes = entry.path.ends_with(self.want);
-        if yes {
-            self.got
-                .lock()
-                .unwrap()
-                .push((entry.path.clone(), Vec::new()));
-        }
-        yes
-    }
-    fn data(&mut self, data: &[u8]) -> Result<(), String> {
-        let mut got = self.got.lock().unwrap();
-        if self.fail_after.is_some_and(|n| got.len() > n) {
-            return Err("disk full".into());
-        }
-        if let Some((_, d)) = got.last_mut() {
-            d.extend_from_slice(data);
-        }
-        Ok(())
-    }
-    fn end(&mut self) -> Result<(), String> {
-        Ok(())
-    }
 }
 
 fn capture(archive: &[u8], parallel: Option<u64>, fail_after: Option<usize>) -> String {

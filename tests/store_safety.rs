@@ -379,7 +379,11 @@ fn big_blobs_land_whole_through_direct_io_and_without_it() {
         .into_iter()
         .enumerate()
     {
-        let tar = rootfs(&dir, &format!("d{i}"), &[("data", noise(len, 7 + i as u64))]);
+        let tar = rootfs(
+            &dir,
+            &format!("d{i}"),
+            &[("data", noise(len, 7 + i as u64))],
+        );
         let r = format!("direct:{i}");
         lk_ok(
             &staging,

@@ -492,7 +492,10 @@ impl Reader {
     /// unless a layer the host inflates ended (see
     /// [`Reader::set_host_inflate`]), which stops the push after it.
     pub fn push_some(&mut self, chunk: &[u8]) -> Result<usize, ImageError> {
-        let host = self.dec.get_ref().is_some_and(|o| o.collector.host.is_some());
+        let host = self
+            .dec
+            .get_ref()
+            .is_some_and(|o| o.collector.host.is_some());
         if host && self.dec.compression().is_none() {
             // The first bytes tell whether the archive is compressed: they
             // go alone, so that the rest can stop after a host layer.
@@ -501,7 +504,11 @@ impl Reader {
             return Ok(first.len());
         }
         let plain = self.dec.compression() == Some(Compression::None);
-        let Some(o) = self.dec.get_mut().filter(|o| plain && o.collector.host.is_some()) else {
+        let Some(o) = self
+            .dec
+            .get_mut()
+            .filter(|o| plain && o.collector.host.is_some())
+        else {
             self.push(chunk)?;
             return Ok(chunk.len());
         };

@@ -526,7 +526,8 @@ impl BlobScan {
     /// The host could not inflate this layer: `reason`, in its words.
     pub(crate) fn host_failed(&mut self, reason: String) {
         if let Scan::Host(h) = &mut self.scan {
-            h.failure.get_or_insert(format!("its gzip data is corrupt: {reason}"));
+            h.failure
+                .get_or_insert(format!("its gzip data is corrupt: {reason}"));
         }
     }
 

@@ -789,7 +789,9 @@ impl ImageReader {
                 r.host_data(bytes).map_err(err)?;
                 self.hashing()
             }
-            _ => Err(JsError::new("ImageReader: pushInflated after finish or readLayout")),
+            _ => Err(JsError::new(
+                "ImageReader: pushInflated after finish or readLayout",
+            )),
         }
     }
 
@@ -802,7 +804,9 @@ impl ImageReader {
                 r.host_end(error).map_err(err)?;
                 self.hashing()
             }
-            _ => Err(JsError::new("ImageReader: endInflated after finish or readLayout")),
+            _ => Err(JsError::new(
+                "ImageReader: endInflated after finish or readLayout",
+            )),
         }
     }
 

@@ -266,7 +266,10 @@ pub fn docker_archive(layer: &[u8], diff_id: &layerkit::oci::Digest) -> Vec<u8> 
     let config = format!(
         r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":["{diff_id}"]}},"history":[{{"created_by":"test"}}]}}"#
     );
-    let cfg_name = format!("{}.json", layerkit::oci::Digest::sha256(config.as_bytes()).hex());
+    let cfg_name = format!(
+        "{}.json",
+        layerkit::oci::Digest::sha256(config.as_bytes()).hex()
+    );
     let manifest =
         format!(r#"[{{"Config":"{cfg_name}","RepoTags":["t:1"],"Layers":["l/layer.tar.gz"]}}]"#);
     tar(&[
@@ -302,4 +305,86 @@ pub const REAL_ARCHIVES: &[&str] = &[
 /// A file of `../shared/fixtures/real`.
 pub fn real_fixture(p: &str) -> PathBuf {
     shared().join("fixtures/real").join(p)
+}
+
+/// Everything one read of an archive produced, as text to compare: each
+/// member's digest, size and content (file lists, diff ids, layer errors),
+/// then each image's id or error — or the error that ended the read.
+pub fn describe(read: Result<layerkit::image::Archive, layerkit::image::ImageError>) -> String {
+    let a = match read {
+        Ok(a) => a,
+        Err(e) => return format!("finish error: {e}"),
+    };
+    let images = match a.images() {
+        Ok(s) => s
+            .iter()
+            .map(|s| {
+                let sel = layerkit::image::Selector {
+                    index: Some(s.index),
+                    ..Default::default()
+                };
+                match a.image(&sel, None) {
+                    Ok(i) => i.id.to_string(),
+                    Err(e) => e.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(e) => e.to_string(),
+    };
+    format!("{:?}\n{images}", a.blobs)
+}
+
+/// Captured files: (path, data), shared with the reader's worker thread.
+pub type Captured = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// Keeps the data of files whose name ends in `want`; fails on the data
+/// of the file after the first `fail_after` ones, if set.
+pub struct Keep {
+    pub want: &'static str,
+    pub fail_after: Option<usize>,
+    pub got: Captured,
+}
+
+impl layerkit::image::Capture for Keep {
+    fn wants(&mut self, _blob: &str, entry: &layerkit::image::Entry) -> bool {
+        let yes = entry.path.ends_with(self.want);
+        if yes {
+            self.got
+                .lock()
+                .unwrap()
+                .push((entry.path.clone(), Vec::new()));
+        }
+        yes
+    }
+    fn data(&mut self, data: &[u8]) -> Result<(), String> {
+        let mut got = self.got.lock().unwrap();
+        if self.fail_after.is_some_and(|n| got.len() > n) {
+            return Err("disk full".into());
+        }
+        if let Some((_, d)) = got.last_mut() {
+            d.extend_from_slice(data);
+        }
+        Ok(())
+    }
+    fn end(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A docker-archive whose gzip'd layer inflates to 64 MiB of zeros, and
+/// limits under which it is a decompression bomb (a 4 MiB floor).
+pub fn bomb() -> (Vec<u8>, layerkit::image::ReadLimits) {
+    let zeros = tar(&[("zero", &vec![0u8; 64 << 20])]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &zeros).unwrap();
+    let archive = docker_archive(
+        &gz.finish().unwrap(),
+        &layerkit::oci::Digest::sha256(&zeros),
+    );
+    let limits = layerkit::image::ReadLimits {
+        bomb_floor: 4 << 20,
+        ..Default::default()
+    };
+    (archive, limits)
 }
