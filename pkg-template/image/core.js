@@ -108,9 +108,12 @@ async function pass(reader, input, progress, signal, inflate) {
 function hostLayer(reader, inflate) {
   let fatal = null;
   let failure = null;
+  let stopped = false;
   const z = inflate({
     data(bytes) {
-      if (fatal !== null || failure !== null) return;
+      // Bytes still on their way after a stop go nowhere (the reader may
+      // be freed by then).
+      if (stopped || fatal !== null || failure !== null) return;
       try {
         reader.pushInflated(bytes);
       } catch (e) {
@@ -134,6 +137,7 @@ function hostLayer(reader, inflate) {
       reader.endInflated(failure ?? undefined);
     },
     abort() {
+      stopped = true;
       z.abort();
     },
   };

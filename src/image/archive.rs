@@ -386,6 +386,19 @@ impl TarSink for Collector {
     }
 }
 
+/// A failure of the outer tar of archive `name`, or of what its members
+/// went to.
+fn outer_error(name: &str, e: PushError<ImageError>) -> ImageError {
+    match e {
+        PushError::Tar(t) => ImageError::Tar {
+            what: name.to_string(),
+            offset: t.offset,
+            reason: t.reason,
+        },
+        PushError::Sink(e) => e,
+    }
+}
+
 /// The outer tar behind the (optional) whole-archive decompressor.
 struct Outer {
     tar: TarReader,
@@ -401,14 +414,7 @@ impl Write for Outer {
         match self.tar.push(buf, &mut self.collector) {
             Ok(()) => Ok(buf.len()),
             Err(e) => {
-                self.error = Some(match e {
-                    PushError::Tar(t) => ImageError::Tar {
-                        what: self.collector.name.clone(),
-                        offset: t.offset,
-                        reason: t.reason,
-                    },
-                    PushError::Sink(e) => e,
-                });
+                self.error = Some(outer_error(&self.collector.name, e));
                 Err(io::Error::other("stopped"))
             }
         }
@@ -525,18 +531,9 @@ impl Reader {
         o.collector.pausable = true;
         let r = o.tar.push_some(chunk, &mut o.collector);
         o.collector.pausable = false;
-        match r {
-            Ok(n) => {
-                self.bytes += n as u64;
-                Ok(n)
-            }
-            Err(PushError::Tar(t)) => Err(ImageError::Tar {
-                what: self.name.clone(),
-                offset: t.offset,
-                reason: t.reason,
-            }),
-            Err(PushError::Sink(e)) => Err(e),
-        }
+        let n = r.map_err(|e| outer_error(&self.name, e))?;
+        self.bytes += n as u64;
+        Ok(n)
     }
 
     /// See [`Reader::set_host_inflate`].

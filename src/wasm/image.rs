@@ -746,14 +746,9 @@ impl ImageReader {
     /// were taken: all of them, unless a layer the host inflates ended
     /// (`hostInflate`).
     pub fn push(&mut self, chunk: &[u8]) -> Result<usize, JsError> {
-        match &mut self.state {
-            State::Streaming(r) => {
-                let n = r.push_some(chunk).map_err(err)?;
-                self.hashing()?;
-                Ok(n)
-            }
-            _ => Err(JsError::new("ImageReader: push after finish or readLayout")),
-        }
+        let n = self.streaming("push")?.push_some(chunk).map_err(err)?;
+        self.hashing()?;
+        Ok(n)
     }
 
     /// What to inflate after the last push (`hostInflate`), or `undefined`.
@@ -784,30 +779,20 @@ impl ImageReader {
     /// The next inflated bytes of the layer the host inflates.
     #[wasm_bindgen(js_name = pushInflated)]
     pub fn push_inflated(&mut self, bytes: &[u8]) -> Result<(), JsError> {
-        match &mut self.state {
-            State::Streaming(r) => {
-                r.host_data(bytes).map_err(err)?;
-                self.hashing()
-            }
-            _ => Err(JsError::new(
-                "ImageReader: pushInflated after finish or readLayout",
-            )),
-        }
+        self.streaming("pushInflated")?
+            .host_data(bytes)
+            .map_err(err)?;
+        self.hashing()
     }
 
     /// The host's inflater is done with the layer that ended; `error`: why
     /// it failed, if it did (the layer is then reported corrupt).
     #[wasm_bindgen(js_name = endInflated)]
     pub fn end_inflated(&mut self, error: Option<String>) -> Result<(), JsError> {
-        match &mut self.state {
-            State::Streaming(r) => {
-                r.host_end(error).map_err(err)?;
-                self.hashing()
-            }
-            _ => Err(JsError::new(
-                "ImageReader: endInflated after finish or readLayout",
-            )),
-        }
+        self.streaming("endInflated")?
+            .host_end(error)
+            .map_err(err)?;
+        self.hashing()
     }
 
     /// How far reading has got.
@@ -922,6 +907,16 @@ impl ImageReader {
 }
 
 impl ImageReader {
+    /// The reader of pushed bytes, for `call`; an error once it is done.
+    fn streaming(&mut self, call: &str) -> Result<&mut Reader, JsError> {
+        match &mut self.state {
+            State::Streaming(r) => Ok(r),
+            _ => Err(JsError::new(&format!(
+                "ImageReader: {call} after finish or readLayout"
+            ))),
+        }
+    }
+
     /// Assembles the selected image, keeps it with its tree, and returns
     /// the reports.
     fn assemble(&mut self, archive: Archive) -> Result<JsValue, JsError> {
